@@ -98,6 +98,7 @@ class Settings:
         self._verbosity = value
         logger.setLevel(_VERBOSITY_LEVELS[value])
         if not logger.handlers:
+            logger.propagate = False  # one line per message, even where the root logger is configured
             handler = logging.StreamHandler()
             handler.setFormatter(logging.Formatter("bftbio %(levelname)s: %(message)s"))
             logger.addHandler(handler)

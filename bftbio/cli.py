@@ -1,0 +1,120 @@
+"""The ``bftbio`` command line: one entry point for every job.
+
+    bftbio run [--quick] [--out DIR] [--data DIR]   the main job (see README)
+    bftbio kb build [--source DIR]         rebuild the knowledge snapshot from Debian's files
+    bftbio kb info                         what the knowledge snapshot holds
+    bftbio bench genesets [--data DIR]     gene-set naming baselines beside GeneAgent's answers
+    bftbio info                            versions, settings and where the defaults come from
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from ._pipeline import run_main_job
+
+    run_main_job(out=args.out, quick=args.quick, overwrite=args.overwrite, data=args.data)
+    return 0
+
+
+def _cmd_kb_build(args: argparse.Namespace) -> int:
+    from .knowledge import build_snapshot
+
+    path = build_snapshot(source=args.source, out=args.out, overwrite=args.overwrite)
+    print(f"knowledge snapshot written to {path}")
+    return 0
+
+
+def _cmd_kb_info(args: argparse.Namespace) -> int:
+    from . import knowledge
+
+    print(json.dumps(knowledge.provenance(), indent=2, default=str))
+    return 0
+
+
+def _cmd_bench_genesets(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .tasks import benchmark_gene_set_naming
+
+    table = benchmark_gene_set_naming(args.datasets, data=args.data, limit=args.limit)
+    if args.out:
+        if Path(args.out).exists() and not args.overwrite:
+            raise FileExistsError(f"{args.out} exists; pass --overwrite to replace it")
+        table.to_csv(args.out, index=False)
+    wide = table.pivot_table(index="method", columns=["dataset", "metric"], values="value", sort=False)
+    metric = wide.xs(args.metric, axis=1, level="metric")
+    n = table.groupby("dataset")["n"].first()
+    with pd.option_context("display.width", 200, "display.max_colwidth", 80):
+        print(f"gene-set naming, mean {args.metric} F-measure (n sets: {n.to_dict()})")
+        print(metric.round(3).to_string())
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from . import __version__, settings
+    from .models import PACKAGED_MODELS
+
+    print(f"bftbio {__version__}")
+    print(settings)
+    for name, spec in PACKAGED_MODELS.items():
+        where = spec.locate()
+        print(f"{name}: {'packaged at ' + str(where) if where else 'NOT installed (' + spec.install_command + ')'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bftbio", description="Balanced Fine-Tuning for gene knowledge.")
+    parser.add_argument("--verbosity", choices=["error", "warning", "info", "debug"], default=None)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the main job end to end on the embedded defaults")
+    run.add_argument("--quick", action="store_true", help="a few minutes instead of the full budget")
+    run.add_argument("--out", default=None, help="run directory (default: runs/<date-time>)")
+    run.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty run directory")
+    run.add_argument("--data", default=None, help="benchmark data folder (geneagent/, gene2vec/); default $BFTBIO_DATA")
+    run.set_defaults(func=_cmd_run)
+
+    kb = sub.add_parser("kb", help="the human gene knowledge base")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    build = kb_sub.add_parser("build", help="rebuild the snapshot from r-bioc-org.hs.eg.db and r-bioc-go.db")
+    build.add_argument("--source", default=None, help="folder with the two .deb files or their extracted trees "
+                       "(default: download them with apt-get)")
+    build.add_argument("--out", default=None, help="snapshot folder (default: the package's data/kb)")
+    build.add_argument("--overwrite", action="store_true", help="replace an existing snapshot")
+    build.set_defaults(func=_cmd_kb_build)
+    info = kb_sub.add_parser("info", help="sources, dates and sizes of the snapshot")
+    info.set_defaults(func=_cmd_kb_info)
+
+    bench = sub.add_parser("bench", help="benchmarks that print tidy tables")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True)
+    gs = bench_sub.add_parser("genesets", help="gene-set naming on the GeneAgent sets: baselines and published answers")
+    gs.add_argument("--data", default=None, help="folder of the GeneAgent files (default: $BFTBIO_DATA/geneagent)")
+    gs.add_argument("--datasets", nargs="+", default=["NeST", "MSigDB", "GO"], choices=["NeST", "MSigDB", "GO"])
+    gs.add_argument("--limit", type=int, default=None, help="only the first N sets of each dataset")
+    gs.add_argument("--metric", default="rougeL", choices=["rougeL", "rouge1", "rouge2", "no_answer"])
+    gs.add_argument("--out", default=None, help="write the tidy table to this CSV")
+    gs.add_argument("--overwrite", action="store_true")
+    gs.set_defaults(func=_cmd_bench_genesets)
+
+    sub.add_parser("info", help="versions, settings and model locations").set_defaults(func=_cmd_info)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.verbosity:
+        from . import settings
+
+        settings.verbosity = args.verbosity
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,6 @@
+"""Benchmark data: readers of local copies, explicit checksummed downloads."""
+
+from ._files import dataset_dir
+from ._geneagent import download_geneagent, geneagent_answers, geneagent_gene_sets, parse_process_name
+
+__all__ = ["dataset_dir", "download_geneagent", "geneagent_answers", "geneagent_gene_sets", "parse_process_name"]
