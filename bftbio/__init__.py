@@ -16,7 +16,7 @@ from ._settings import settings
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("knowledge", "models", "datasets", "store", "train", "embed", "tl", "tasks", "pl")
+_SUBPACKAGES = ("knowledge", "models", "datasets", "metrics", "train", "tasks")
 
 __all__ = ["settings", "__version__", *_SUBPACKAGES]
 

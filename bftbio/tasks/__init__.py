@@ -5,6 +5,6 @@ metric, value, n.
 
 from ._enrichment_names import enrichment_names
 from ._geneset_benchmark import benchmark_gene_set_naming
-from ._scoring import rouge_scores
+from ..metrics import rouge_scores
 
 __all__ = ["benchmark_gene_set_naming", "enrichment_names", "rouge_scores"]

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..datasets import geneagent_answers, geneagent_gene_sets
 from ._enrichment_names import enrichment_names
-from ._scoring import rouge_scores
+from ..metrics import rouge_scores
 
 # Exclusion settings reported for the enrichment baseline. On GO-derived sets the
 # headline is "related"; "term" is what GeneAgent's own verification allowed (it

@@ -1,6 +1,6 @@
 import pytest
 
-from bftbio.tasks import rouge_scores
+from bftbio.metrics import rouge_scores
 
 
 def test_rouge_by_hand():

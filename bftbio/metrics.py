@@ -1,4 +1,7 @@
-"""Scores of proposed process names against curated ones."""
+"""Text metrics shared by training evaluation and the tasks: scores of names against references.
+
+A low room (imports no other part of bftbio), so that `train` and `tasks` both use it.
+"""
 
 from __future__ import annotations
 
@@ -41,3 +44,22 @@ def rouge_scores(predictions: Sequence[str | None], references: Sequence[str]) -
         s = scorer.score(ref, pred)
         rows.append({k: v.fmeasure for k, v in s.items()})
     return pd.DataFrame(rows, columns=["rouge1", "rouge2", "rougeL"])
+
+
+def name_similarity(encoder, predictions: Sequence[str | None], references: Sequence[str]):
+    """Cosine similarity of each name's sentence embedding with its reference's (missing: 0).
+
+    ``encoder`` is a :class:`bftbio.models.Encoder`; both lists are embedded in one
+    call each.
+    """
+    import numpy as np
+
+    if len(predictions) != len(references):
+        raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
+    present = [i for i, p in enumerate(predictions) if isinstance(p, str) and p.strip()]
+    sims = np.zeros(len(predictions), dtype=np.float32)
+    if present:
+        a = encoder.encode([predictions[i] for i in present], progress=False)
+        b = encoder.encode([references[i] for i in present], progress=False)
+        sims[present] = (a * b).sum(axis=1)
+    return sims
