@@ -3,6 +3,8 @@
     bftbio run [--quick] [--out DIR] [--data DIR]   the main job (see README)
     bftbio kb build [--source DIR]         rebuild the knowledge snapshot from Debian's files
     bftbio kb info                         what the knowledge snapshot holds
+    bftbio train [--config run.yaml] [--FIELD VALUE ...]   LoRA fine-tuning (BFT, SFT, DFT)
+    bftbio bench losses [--max-steps N ...]  the four losses on one budget, probes and naming
     bftbio bench genesets [--data DIR]     gene-set naming baselines beside GeneAgent's answers
     bftbio info                            versions, settings and where the defaults come from
 """
@@ -56,6 +58,45 @@ def _cmd_bench_genesets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_config(args: argparse.Namespace):
+    from .train import TrainConfig
+
+    values = TrainConfig.from_yaml(args.config).to_dict() if args.config else {}
+    for name in TrainConfig.__dataclass_fields__:
+        value = getattr(args, name, None)
+        if value is not None:
+            values[name] = None if isinstance(value, str) and value.lower() in ("none", "null") else value
+    if args.data:
+        values["benchmark_data"] = str(Path(args.data) / "geneagent")
+    return TrainConfig.from_dict(values)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .train import finetune
+
+    config = _train_config(args)
+    out = finetune(config=config)
+    print(f"adapter written to {out}")
+    print((out / "bftbio_provenance.json").read_text()[:2000])
+    return 0
+
+
+def _cmd_bench_losses(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .train import compare_losses
+
+    config = _train_config(args)
+    table = compare_losses(args.losses, output_dir=args.runs, config=config)
+    out = Path(args.runs) / "losses.csv"
+    table.to_csv(out, index=False)
+    wide = table.pivot_table(index="method", columns=["task", "dataset", "split", "metric"], values="value", sort=False)
+    with pd.option_context("display.width", 250, "display.max_columns", 50):
+        print(wide.round(3).T.to_string())
+    print(f"tidy table: {out}")
+    return 0
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     from . import __version__, settings
     from .models import PACKAGED_MODELS
@@ -91,8 +132,23 @@ def build_parser() -> argparse.ArgumentParser:
     info = kb_sub.add_parser("info", help="sources, dates and sizes of the snapshot")
     info.set_defaults(func=_cmd_kb_info)
 
+    from .train._config import TrainConfig
+
+    train = sub.add_parser("train", help="LoRA fine-tuning with BFT, SFT or DFT (fields of TrainConfig)")
+    train.add_argument("--config", default=None, help="YAML file of TrainConfig fields; flags override it")
+    train.add_argument("--data", default=None, help="benchmark data folder holding geneagent/ (default $BFTBIO_DATA)")
+    TrainConfig.add_arguments(train)
+    train.set_defaults(func=_cmd_train)
+
     bench = sub.add_parser("bench", help="benchmarks that print tidy tables")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
+    bl = bench_sub.add_parser("losses", help="train sft, dft, bft, bft-local on the same budget and compare")
+    bl.add_argument("--losses", nargs="+", default=["sft", "dft", "bft", "bft-local"])
+    bl.add_argument("--runs", default="runs/losses", help="folder for the runs (finished runs are reused)")
+    bl.add_argument("--config", default=None, help="YAML file of TrainConfig fields; flags override it")
+    bl.add_argument("--data", default=None, help="benchmark data folder holding geneagent/ (default $BFTBIO_DATA)")
+    TrainConfig.add_arguments(bl)
+    bl.set_defaults(func=_cmd_bench_losses)
     gs = bench_sub.add_parser("genesets", help="gene-set naming on the GeneAgent sets: baselines and published answers")
     gs.add_argument("--data", default=None, help="folder of the GeneAgent files (default: $BFTBIO_DATA/geneagent)")
     gs.add_argument("--datasets", nargs="+", default=["NeST", "MSigDB", "GO"], choices=["NeST", "MSigDB", "GO"])

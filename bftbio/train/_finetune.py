@@ -1,0 +1,343 @@
+"""LoRA fine-tuning with the BFT, SFT or DFT loss, on the transformers Trainer."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from pathlib import Path
+
+from .._settings import logger, settings
+from ._config import TrainConfig
+from ._data import TrainingData, build_training_data, read_records
+
+PROVENANCE = "bftbio_provenance.json"
+
+
+def tokenize_records(tokenizer, records: list[dict], max_length: int) -> list[dict]:
+    """Chat-formatted ``input_ids`` with ``labels`` on the answer only (−100 elsewhere)."""
+    from ..models import chat_prompt
+
+    end = tokenizer.eos_token_id
+    out = []
+    for r in records:
+        prompt = chat_prompt(tokenizer, r["prompt"])
+        answer = tokenizer(r["answer"], add_special_tokens=False)["input_ids"] + [end]
+        ids = (prompt + answer)[:max_length]
+        labels = ([-100] * len(prompt) + answer)[:max_length]
+        if all(label == -100 for label in labels):
+            continue  # the prompt alone fills max_length: nothing to learn from
+        out.append({"input_ids": ids, "labels": labels})
+    return out
+
+
+class _Collator:
+    """Right-pads a micro-batch; padded positions are ignored by the loss."""
+
+    def __init__(self, pad_id: int) -> None:
+        self.pad_id = pad_id
+
+    def __call__(self, features: list[dict]):
+        import torch
+
+        width = max(len(f["input_ids"]) for f in features)
+        ids = torch.full((len(features), width), self.pad_id, dtype=torch.long)
+        labels = torch.full((len(features), width), -100, dtype=torch.long)
+        mask = torch.zeros((len(features), width), dtype=torch.long)
+        for i, f in enumerate(features):
+            n = len(f["input_ids"])
+            ids[i, :n] = torch.tensor(f["input_ids"])
+            labels[i, :n] = torch.tensor(f["labels"])
+            mask[i, :n] = 1
+        return {"input_ids": ids, "labels": labels, "attention_mask": mask}
+
+
+class BalancedLoss:
+    """The Trainer's ``compute_loss_func``: :func:`lm_loss` with exact accumulation scaling.
+
+    sft/dft divide the token sum by the target tokens of the whole accumulated
+    batch (transformers' ``num_items_in_batch``); bft/bft-local divide the sample
+    sum by the samples of the whole accumulated batch. Either way micro-batch
+    2 × 2 steps gives the gradients of batch 4 × 1 step, and the Trainer must not
+    divide again (it does not when ``compute_loss_func`` is set). Running sums of
+    the statistics feed the log.
+    """
+
+    def __init__(self, config: TrainConfig, accumulation_steps: int, num_processes: int = 1) -> None:
+        self.config = config
+        self.accumulation_steps = accumulation_steps
+        self.num_processes = num_processes
+        self.reset()
+
+    def reset(self) -> None:
+        self.sums = {"sample_weight": 0.0, "confidence": 0.0, "ce": 0.0}
+        self.samples = 0
+        self.batches = 0
+
+    def __call__(self, outputs, labels, num_items_in_batch=None):
+        from ._loss import lm_loss
+
+        logits = outputs["logits"] if isinstance(outputs, dict) else outputs.logits
+        training = num_items_in_batch is not None
+        num_samples = labels.shape[0] * self.accumulation_steps * self.num_processes if training else None
+        loss, stats = lm_loss(
+            logits, labels, self.config.loss, group_size=self.config.group_size, gamma=self.config.gamma,
+            num_items_in_batch=num_items_in_batch, num_samples=num_samples, return_stats=True,
+        )
+        if training:
+            self.sums["sample_weight"] += float(stats["sample_weight"].sum())
+            self.sums["confidence"] += float(stats["confidence"].sum())
+            self.sums["ce"] += float(stats["ce"])
+            self.samples += labels.shape[0]
+            self.batches += 1
+        return loss
+
+    def averages(self) -> dict[str, float]:
+        if not self.samples:
+            return {}
+        out = {
+            "mean_sample_weight": self.sums["sample_weight"] / self.samples,
+            "mean_confidence": self.sums["confidence"] / self.samples,
+            "ce": self.sums["ce"] / self.batches,
+        }
+        self.reset()
+        return out
+
+
+def _trainer_class():
+    from transformers import Trainer
+
+    class BalancedTrainer(Trainer):
+        """A Trainer that logs BFT's statistics (mean s_b, mean p_b, plain CE) beside the loss."""
+
+        def log(self, logs, *args, **kwargs):
+            if "loss" in logs and isinstance(self.compute_loss_func, BalancedLoss):
+                logs.update(self.compute_loss_func.averages())
+            return super().log(logs, *args, **kwargs)
+
+    return BalancedTrainer
+
+
+def mean_token_ce(model, features: list[dict], batch_size: int = 8) -> float:
+    """Plain token-mean cross-entropy of a model on tokenized records (no gradient)."""
+    import torch
+
+    collate = _Collator(0)
+    device = next(model.parameters()).device
+    total, count = 0.0, 0
+    was_training = model.training
+    model.eval()
+    with torch.inference_mode():
+        for i in range(0, len(features), batch_size):
+            batch = {k: v.to(device) for k, v in collate(features[i : i + batch_size]).items()}
+            labels = batch.pop("labels")
+            logits = model(**batch).logits.float()
+            shift = torch.nn.functional.pad(labels, (0, 1), value=-100)[:, 1:]
+            loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), shift.flatten(), ignore_index=-100,
+                                                     reduction="sum")
+            total += float(loss)
+            count += int((shift != -100).sum())
+    model.train(was_training)
+    return total / max(count, 1)
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata
+
+    found = {}
+    for name in ("bftbio", "torch", "transformers", "peft", "accelerate"):
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = "source checkout" if name == "bftbio" else "not installed"
+    return found
+
+
+def _last_checkpoint(out: Path) -> str | None:
+    checkpoints = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    return str(checkpoints[-1]) if checkpoints else None
+
+
+def finetune(
+    model: str = "default",
+    data: TrainingData | str | os.PathLike | None = None,
+    loss: str | None = None,
+    *,
+    config: TrainConfig | None = None,
+    **options,
+) -> Path:
+    """Fine-tune a causal LM with LoRA and the BFT (or SFT, DFT) loss.
+
+    Parameters
+    ----------
+    model
+        Base model: ``"default"`` (SmolLM2-135M-Instruct, offline), a Hugging
+        Face id or a local folder. Overrides ``config.model`` unless "default".
+    data
+        A :class:`TrainingData`, a ``.jsonl``/``.csv`` of prompt/answer pairs
+        (used for training, a tenth held out for validation), or None to build
+        knowledge-base data from the config (benchmark-clean by default).
+    loss
+        ``"bft"``, ``"bft-local"``, ``"sft"`` or ``"dft"``; overrides ``config.loss``.
+    config
+        A :class:`TrainConfig`; ``options`` override its fields.
+
+    Returns
+    -------
+    The output folder: ``adapter_model.safetensors`` and ``adapter_config.json``
+    (peft), the tokenizer, ``bftbio_provenance.json`` (base model, loss and its
+    options, data hash and sizes, exclusion rule, seed, versions, validation
+    cross-entropy before and after), ``log_history.json`` and the training data.
+    A killed run resumes from its last checkpoint when called again.
+
+    Examples
+    --------
+    >>> from bftbio.train import finetune
+    >>> path = finetune(loss="bft", max_steps=100, output_dir="runs/bft")  # doctest: +SKIP
+    """
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import TrainingArguments, set_seed
+
+    from ..models import load_llm
+
+    config = TrainConfig(**{**(config or TrainConfig()).to_dict(), **options})
+    if model != "default":
+        config.model = str(model)
+    if loss is not None:
+        config = TrainConfig(**{**config.to_dict(), "loss": loss})
+    out = Path(config.output_dir)
+    if (out / PROVENANCE).exists():
+        if not config.overwrite:
+            raise FileExistsError(f"{out} holds a finished run; choose another output_dir or pass overwrite=True")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    set_seed(config.seed)
+
+    if data is None:
+        user = read_records(config.user_data) if config.user_data else None
+        data = build_training_data(
+            n_genes=config.n_genes, n_gene_sets=config.n_gene_sets, wordings=config.wordings,
+            exclude=config.exclude, benchmark_data=config.benchmark_data, lineage=config.exclude_lineage,
+            jaccard=config.exclude_jaccard, seed=config.seed, user_records=user,
+        )
+    elif not isinstance(data, TrainingData):
+        records = read_records(data)
+        n_val = max(1, len(records) // 10)
+        data = TrainingData(splits={"train": records[n_val:], "validation": records[:n_val], "test": []},
+                            provenance={"source": str(data), "n_records": {"train": len(records) - n_val,
+                                                                           "validation": n_val}})
+    data.to_jsonl(out / "data")
+
+    device = settings.resolve_device()
+    llm = load_llm(config.model, device=device)
+    tokenizer = llm.tokenizer
+    train = tokenize_records(tokenizer, data.splits["train"], config.max_length)
+    validation = tokenize_records(tokenizer, data.splits["validation"], config.max_length)
+    if not train:
+        raise ValueError("no training examples left after tokenization; check the data and max_length")
+
+    targets = config.target_modules if config.target_modules == "all-linear" else config.target_modules.split(",")
+    lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                      target_modules=targets, task_type="CAUSAL_LM")
+    peft_model = get_peft_model(llm.model, lora)
+    if config.gradient_checkpointing:
+        peft_model.enable_input_require_grads()
+    use_bf16 = config.bf16 == "yes" or (
+        config.bf16 == "auto" and device.startswith("cuda") and torch.cuda.is_bf16_supported()
+    )
+    args = TrainingArguments(
+        output_dir=str(out),
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
+        learning_rate=config.learning_rate,
+        weight_decay=config.weight_decay,
+        lr_scheduler_type="cosine",
+        warmup_steps=0,
+        num_train_epochs=config.num_epochs,
+        max_steps=config.max_steps,
+        logging_steps=config.logging_steps,
+        save_strategy="steps",
+        save_steps=config.save_steps,
+        save_total_limit=2,
+        eval_strategy="no",
+        seed=config.seed,
+        data_seed=config.seed,
+        bf16=use_bf16,
+        report_to=[],
+        remove_unused_columns=False,
+        disable_tqdm=not settings.progress,
+        use_cpu=device == "cpu",
+        dataloader_num_workers=0,
+        **({"gradient_checkpointing": True} if config.gradient_checkpointing else {}),
+    )
+    steps_per_epoch = math.ceil(len(train) / (config.batch_size * config.gradient_accumulation_steps))
+    total_steps = config.max_steps if config.max_steps > 0 else math.ceil(steps_per_epoch * config.num_epochs)
+    args.warmup_steps = int(round(config.warmup_ratio * total_steps))
+    loss_func = BalancedLoss(config, config.gradient_accumulation_steps, max(1, args.world_size))
+    trainer = _trainer_class()(
+        model=peft_model, args=args, train_dataset=train, data_collator=_Collator(tokenizer.pad_token_id),
+        compute_loss_func=loss_func,
+    )
+    val_before = mean_token_ce(peft_model, validation) if validation else None
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=_last_checkpoint(out))
+    seconds = time.perf_counter() - started
+    val_after = mean_token_ce(peft_model, validation) if validation else None
+
+    peft_model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    (out / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1))
+    provenance = {
+        "base_model": llm.name,
+        "loss": config.loss,
+        "loss_options": {"group_size": config.group_size, "gamma": config.gamma},
+        "config": config.to_dict(),
+        "data": data.provenance,
+        "n_train_examples": len(train),
+        "n_validation_examples": len(validation),
+        "steps": trainer.state.global_step,
+        "train_seconds": round(seconds, 1),
+        "train_loss": result.training_loss,
+        "validation_ce_before": val_before,
+        "validation_ce_after": val_after,
+        "device": device,
+        "bf16": use_bf16,
+        "versions": _versions(),
+    }
+    (out / PROVENANCE).write_text(json.dumps(provenance, indent=1, default=str))
+    for checkpoint in out.glob("checkpoint-*"):
+        shutil.rmtree(checkpoint)  # the finished adapter supersedes them
+    logger.info("trained %s with %s: validation CE %.3f -> %.3f", llm.name, config.loss,
+                val_before or float("nan"), val_after or float("nan"))
+    return out
+
+
+def load(path: str | os.PathLike, *, merge: bool = False, device: str | None = None):
+    """Load a fine-tuned model written by :func:`finetune`.
+
+    Parameters
+    ----------
+    path
+        The output folder of :func:`finetune`.
+    merge
+        Merge the LoRA weights into the base model (faster inference, no peft wrapper).
+
+    Returns
+    -------
+    A :class:`bftbio.models.LanguageModel` (``model, tokenizer, name, adapter``).
+    """
+    from ..models import LanguageModel, load_llm
+
+    path = Path(path)
+    prov = path / PROVENANCE
+    if not prov.is_file():
+        raise FileNotFoundError(f"{path} is not a finished bftbio training run (no {PROVENANCE})")
+    base = json.loads(prov.read_text())["base_model"]
+    llm = load_llm(base, adapter=path, device=device)
+    if merge:
+        llm = LanguageModel(llm.model.merge_and_unload(), llm.tokenizer, llm.name, llm.adapter)
+    return llm

@@ -1,0 +1,89 @@
+"""Fine-tuning mechanics on the tiny Llama of tests/conftest.py (seconds)."""
+
+import json
+
+import pytest
+import torch
+
+from bftbio.models import generate_texts
+from bftbio.train import TrainingData, finetune, load
+from bftbio.train._config import TrainConfig
+from bftbio.train._finetune import BalancedLoss, tokenize_records
+
+RECORDS = [
+    {"prompt": f"Tell me about gene G{i}.", "answer": f"G{i} is a tumor suppressor that controls the cell cycle.",
+     "kind": "profile", "key": f"G{i}"}
+    for i in range(12)
+]
+
+
+@pytest.fixture
+def tiny_data():
+    return TrainingData(splits={"train": RECORDS[:8], "validation": RECORDS[8:], "test": []},
+                        genes={"train": [], "validation": [], "test": []}, provenance={"source": "test"})
+
+
+def test_labels_cover_the_answer_only(tiny_llm):
+    (example,) = tokenize_records(tiny_llm.tokenizer, RECORDS[:1], max_length=512)
+    answer = [t for t in example["labels"] if t != -100]
+    assert answer[-1] == tiny_llm.tokenizer.eos_token_id
+    assert tiny_llm.tokenizer.decode(answer[:-1]) == RECORDS[0]["answer"]
+    assert example["input_ids"][-len(answer):] == answer
+
+
+@pytest.mark.parametrize("loss", ["bft", "sft"])
+def test_finetune_trains_lora_only_and_reloads(tiny_llm_dir, tiny_data, tmp_path, loss):
+    from transformers import AutoModelForCausalLM
+
+    out = finetune(str(tiny_llm_dir), tiny_data, loss, output_dir=str(tmp_path / loss), max_steps=6,
+                   batch_size=2, gradient_accumulation_steps=2, learning_rate=5e-3, save_steps=3,
+                   logging_steps=2, group_size=4)
+    prov = json.loads((out / "bftbio_provenance.json").read_text())
+    assert prov["loss"] == loss and prov["steps"] == 6 and prov["base_model"] == str(tiny_llm_dir)
+    assert prov["validation_ce_after"] < prov["validation_ce_before"]
+    history = json.loads((out / "log_history.json").read_text())
+    logged = [h for h in history if "loss" in h]
+    assert logged and {"mean_sample_weight", "mean_confidence", "ce"} <= set(logged[0])
+    assert not list(out.glob("checkpoint-*"))
+
+    llm = load(out, device="cpu")
+    base = AutoModelForCausalLM.from_pretrained(tiny_llm_dir)
+    tuned = {n.replace("base_model.model.", "").replace(".base_layer", ""): p
+             for n, p in llm.model.named_parameters() if "lora_" not in n}
+    for name, p in base.named_parameters():
+        torch.testing.assert_close(tuned[name], p)  # base weights untouched
+    lora_b = [p for n, p in llm.model.named_parameters() if "lora_B" in n]
+    assert lora_b and any(p.abs().sum() > 0 for p in lora_b)  # LoRA B starts at zero; training moved it
+    assert isinstance(generate_texts(llm, ["Tell me about gene G1."], max_new_tokens=4, progress=False)[0], str)
+    merged = load(out, merge=True, device="cpu")
+    assert not any("lora_" in n for n, _ in merged.model.named_parameters())
+
+
+def test_finished_run_is_not_overwritten(tiny_llm_dir, tiny_data, tmp_path):
+    kwargs = dict(output_dir=str(tmp_path / "run"), max_steps=1, batch_size=2, gradient_accumulation_steps=1)
+    finetune(str(tiny_llm_dir), tiny_data, "sft", **kwargs)
+    with pytest.raises(FileExistsError, match="finished run"):
+        finetune(str(tiny_llm_dir), tiny_data, "sft", **kwargs)
+    finetune(str(tiny_llm_dir), tiny_data, "sft", overwrite=True, **kwargs)
+
+
+@pytest.mark.parametrize("loss", ["sft", "dft", "bft", "bft-local"])
+def test_accumulation_scaling_matches_one_big_batch(loss):
+    torch.manual_seed(0)
+    logits = torch.randn(4, 7, 11, dtype=torch.float64, requires_grad=True)
+    labels = torch.randint(0, 11, (4, 7))
+    labels[0, :5] = -100  # unequal token counts per sample
+    labels[3, 2:] = -100
+
+    def n_items(lab):
+        return int((torch.nn.functional.pad(lab, (0, 1), value=-100)[:, 1:] != -100).sum())
+
+    config = TrainConfig(loss=loss, group_size=3)
+    big = BalancedLoss(config, accumulation_steps=1)({"logits": logits}, labels, num_items_in_batch=n_items(labels))
+    (g_big,) = torch.autograd.grad(big, logits)
+    small = BalancedLoss(config, accumulation_steps=2)
+    total = sum(small({"logits": logits[i : i + 2]}, labels[i : i + 2], num_items_in_batch=n_items(labels))
+                for i in (0, 2))
+    (g_acc,) = torch.autograd.grad(total, logits)
+    torch.testing.assert_close(g_acc, g_big)
+    assert small.averages()["ce"] > 0
