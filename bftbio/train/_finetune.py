@@ -9,7 +9,7 @@ import shutil
 import time
 from pathlib import Path
 
-from .._settings import logger, settings
+from .._settings import logger, package_versions, settings
 from ._config import TrainConfig
 from ._data import TrainingData, build_training_data, read_records
 
@@ -142,17 +142,6 @@ def mean_token_ce(model, features: list[dict], batch_size: int = 8) -> float:
     model.train(was_training)
     return total / max(count, 1)
 
-
-def _versions() -> dict[str, str]:
-    import importlib.metadata
-
-    found = {}
-    for name in ("bftbio", "torch", "transformers", "peft", "accelerate"):
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            found[name] = "source checkout" if name == "bftbio" else "not installed"
-    return found
 
 
 def _last_checkpoint(out: Path) -> str | None:
@@ -306,7 +295,7 @@ def finetune(
         "validation_ce_after": val_after,
         "device": device,
         "bf16": use_bf16,
-        "versions": _versions(),
+        "versions": package_versions(),
     }
     (out / PROVENANCE).write_text(json.dumps(provenance, indent=1, default=str))
     for checkpoint in out.glob("checkpoint-*"):
