@@ -151,6 +151,8 @@ def compare_losses(
         tables.append(pd.DataFrame([
             {**base, "metric": "ce_before", "value": prov["validation_ce_before"]},
             {**base, "metric": "ce_after", "value": prov["validation_ce_after"]},
+            {**base, "metric": "own_loss_before", "value": prov.get("validation_loss_before")},
+            {**base, "metric": "own_loss_after", "value": prov.get("validation_loss_after")},
             {**base, "split": "train", "metric": "train_seconds", "value": prov["train_seconds"], "n": prov["steps"]},
         ]))
     return pd.concat(tables, ignore_index=True)

@@ -120,28 +120,36 @@ def _trainer_class():
     return BalancedTrainer
 
 
-def mean_token_ce(model, features: list[dict], batch_size: int = 8) -> float:
-    """Plain token-mean cross-entropy of a model on tokenized records (no gradient)."""
+def validation_losses(model, features: list[dict], config: TrainConfig, batch_size: int = 8) -> dict[str, float]:
+    """Plain token-mean cross-entropy and the run's own loss on tokenized records (no gradient).
+
+    The own loss (e.g. BFT) is averaged over batches; plain cross-entropy over all
+    target tokens. Both are reported because DFT-style token weights trade plain
+    cross-entropy for confidence on the tokens the model already finds likely.
+    """
     import torch
+
+    from ._loss import lm_loss
 
     collate = _Collator(0)
     device = next(model.parameters()).device
-    total, count = 0.0, 0
+    total, count, own, batches = 0.0, 0, 0.0, 0
     was_training = model.training
     model.eval()
     with torch.inference_mode():
         for i in range(0, len(features), batch_size):
             batch = {k: v.to(device) for k, v in collate(features[i : i + batch_size]).items()}
             labels = batch.pop("labels")
-            logits = model(**batch).logits.float()
-            shift = torch.nn.functional.pad(labels, (0, 1), value=-100)[:, 1:]
-            loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), shift.flatten(), ignore_index=-100,
-                                                     reduction="sum")
-            total += float(loss)
-            count += int((shift != -100).sum())
+            logits = model(**batch).logits
+            loss, stats = lm_loss(logits, labels, config.loss, group_size=config.group_size, gamma=config.gamma,
+                                  return_stats=True)
+            n = int(stats["n_tokens"])
+            total += float(stats["ce"]) * n
+            count += n
+            own += float(loss)
+            batches += 1
     model.train(was_training)
-    return total / max(count, 1)
-
+    return {"ce": total / max(count, 1), "loss": own / max(batches, 1)}
 
 
 def _last_checkpoint(out: Path) -> str | None:
@@ -271,11 +279,11 @@ def finetune(
         model=peft_model, args=args, train_dataset=train, data_collator=_Collator(tokenizer.pad_token_id),
         compute_loss_func=loss_func,
     )
-    val_before = mean_token_ce(peft_model, validation) if validation else None
+    val_before = validation_losses(peft_model, validation, config) if validation else {}
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=_last_checkpoint(out))
     seconds = time.perf_counter() - started
-    val_after = mean_token_ce(peft_model, validation) if validation else None
+    val_after = validation_losses(peft_model, validation, config) if validation else {}
 
     peft_model.save_pretrained(out)
     tokenizer.save_pretrained(out)
@@ -291,8 +299,10 @@ def finetune(
         "steps": trainer.state.global_step,
         "train_seconds": round(seconds, 1),
         "train_loss": result.training_loss,
-        "validation_ce_before": val_before,
-        "validation_ce_after": val_after,
+        "validation_ce_before": val_before.get("ce"),
+        "validation_ce_after": val_after.get("ce"),
+        "validation_loss_before": val_before.get("loss"),
+        "validation_loss_after": val_after.get("loss"),
         "device": device,
         "bf16": use_bf16,
         "versions": package_versions(),
@@ -300,8 +310,9 @@ def finetune(
     (out / PROVENANCE).write_text(json.dumps(provenance, indent=1, default=str))
     for checkpoint in out.glob("checkpoint-*"):
         shutil.rmtree(checkpoint)  # the finished adapter supersedes them
-    logger.info("trained %s with %s: validation CE %.3f -> %.3f", llm.name, config.loss,
-                val_before or float("nan"), val_after or float("nan"))
+    logger.info("trained %s with %s: validation %s loss %.4f -> %.4f, plain CE %.3f -> %.3f", llm.name,
+                config.loss, config.loss, val_before.get("loss", float("nan")), val_after.get("loss", float("nan")),
+                val_before.get("ce", float("nan")), val_after.get("ce", float("nan")))
     return out
 
 
