@@ -42,7 +42,6 @@ def run(loss: str | None, args, data, llm_name: str) -> float:
                 timing["start"] = time.perf_counter()
 
     collate = _Collator(llm.tokenizer.pad_token_id)
-    order = list(range(len(features)))
 
     def counting_collate(batch):
         out = collate(batch)
@@ -56,13 +55,12 @@ def run(loss: str | None, args, data, llm_name: str) -> float:
         save_strategy="no", report_to=[], remove_unused_columns=False, disable_tqdm=True, seed=0,
         use_cpu=not torch.cuda.is_available(), bf16=torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
     )
-    train = [features[i] for i in order]
     if loss is None:
-        trainer = Trainer(model=model, args=targs, train_dataset=train, data_collator=counting_collate,
+        trainer = Trainer(model=model, args=targs, train_dataset=features, data_collator=counting_collate,
                           callbacks=[Clock()])
     else:
         config = TrainConfig(loss=loss)
-        trainer = _trainer_class()(model=model, args=targs, train_dataset=train, data_collator=counting_collate,
+        trainer = _trainer_class()(model=model, args=targs, train_dataset=features, data_collator=counting_collate,
                                    compute_loss_func=BalancedLoss(config, 1), callbacks=[Clock()])
     trainer.train()
     elapsed = time.perf_counter() - timing["start"]

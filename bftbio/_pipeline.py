@@ -130,16 +130,15 @@ def run_main_job(
 
 def _gene_set_naming(path: Path, data, quick: bool):
     """ROUGE-L of the no-LLM baselines and the published answers, or None without the files."""
-    import os
-
+    from .datasets import dataset_dir
     from .tasks import benchmark_gene_set_naming
 
-    root = Path(data) if data else (Path(os.environ["BFTBIO_DATA"]) if os.environ.get("BFTBIO_DATA") else None)
-    if root is None or not (root / "geneagent" / "datasets").is_dir():
+    folder = dataset_dir("geneagent", Path(data) / "geneagent" if data else None)
+    if not (folder / "datasets").is_dir():
         logger.info("gene-set naming skipped: no GeneAgent files (pass --data or set BFTBIO_DATA)")
         return None
     datasets = ("NeST", "MSigDB") if quick else ("NeST", "MSigDB", "GO")
-    table = benchmark_gene_set_naming(datasets, data=root / "geneagent")
+    table = benchmark_gene_set_naming(datasets, data=folder)
     table.to_csv(path / "gene_set_naming.csv", index=False)
     wide = table[table.metric == "rougeL"].pivot_table(index="method", columns="dataset", values="value", sort=False)
     return wide.reset_index()

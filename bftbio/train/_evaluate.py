@@ -129,16 +129,11 @@ def compare_losses(
     import json
 
     from ._config import TrainConfig
-    from ._data import build_training_data
-    from ._finetune import PROVENANCE, finetune
+    from ._finetune import PROVENANCE, data_from_config, finetune
 
     config = TrainConfig(**{**(config or TrainConfig()).to_dict(), **options})
     out = Path(output_dir)
-    data = build_training_data(
-        n_genes=config.n_genes, n_gene_sets=config.n_gene_sets, wordings=config.wordings, exclude=config.exclude,
-        benchmark_data=config.benchmark_data, lineage=config.exclude_lineage, jaccard=config.exclude_jaccard,
-        seed=config.seed,
-    )
+    data = data_from_config(config)
     tables = [evaluate(config.model, data, label="untrained", seed=config.seed)]
     for loss in losses:
         run = out / loss

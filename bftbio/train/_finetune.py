@@ -152,6 +152,16 @@ def validation_losses(model, features: list[dict], config: TrainConfig, batch_si
     return {"ce": total / max(count, 1), "loss": own / max(batches, 1)}
 
 
+def data_from_config(config: TrainConfig) -> TrainingData:
+    """The knowledge-base training data a :class:`TrainConfig` describes."""
+    user = read_records(config.user_data) if config.user_data else None
+    return build_training_data(
+        n_genes=config.n_genes, n_gene_sets=config.n_gene_sets, wordings=config.wordings,
+        exclude=config.exclude, benchmark_data=config.benchmark_data, lineage=config.exclude_lineage,
+        jaccard=config.exclude_jaccard, seed=config.seed, user_records=user,
+    )
+
+
 def _last_checkpoint(out: Path) -> str | None:
     checkpoints = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
     return str(checkpoints[-1]) if checkpoints else None
@@ -214,12 +224,7 @@ def finetune(
     set_seed(config.seed)
 
     if data is None:
-        user = read_records(config.user_data) if config.user_data else None
-        data = build_training_data(
-            n_genes=config.n_genes, n_gene_sets=config.n_gene_sets, wordings=config.wordings,
-            exclude=config.exclude, benchmark_data=config.benchmark_data, lineage=config.exclude_lineage,
-            jaccard=config.exclude_jaccard, seed=config.seed, user_records=user,
-        )
+        data = data_from_config(config)
     elif not isinstance(data, TrainingData):
         records = read_records(data)
         n_val = max(1, len(records) // 10)
