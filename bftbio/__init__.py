@@ -16,9 +16,9 @@ from ._settings import settings
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("knowledge", "models", "datasets", "metrics", "train", "tasks")
+_SUBPACKAGES = ("knowledge", "models", "store", "datasets", "metrics", "train", "embed", "tl", "tasks")
 
-__all__ = ["settings", "__version__", *_SUBPACKAGES]
+__all__ = ["settings", "__version__", "embed_genes", *_SUBPACKAGES]
 
 
 def __getattr__(name: str):
@@ -26,6 +26,8 @@ def __getattr__(name: str):
     # import, and `import bftbio` stays cheap.
     if name in _SUBPACKAGES:
         return importlib.import_module(f".{name}", __name__)
+    if name == "embed_genes":
+        return importlib.import_module(".embed", __name__).embed_genes
     raise AttributeError(f"module 'bftbio' has no attribute {name!r}")
 
 

@@ -83,6 +83,26 @@ def tiny_llm_dir(tmp_path_factory, tiny_llm):
     return path
 
 
+def build_tiny_encoder(seed: int = 0):
+    """A 1-layer BERT with the tiny BPE tokenizer, wrapped as a bftbio Encoder."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    from bftbio.models import Encoder
+
+    tokenizer = build_tiny_tokenizer()
+    config = BertConfig(vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=32, max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id)
+    torch.manual_seed(seed)
+    return Encoder(BertModel(config).eval(), tokenizer, name="tiny-bert", max_length=128)
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder():
+    """A tiny random sentence encoder (16 dimensions): mechanics only, never a result."""
+    return build_tiny_encoder()
+
+
 # --- A tiny hand-made knowledge base --------------------------------------------
 # A tiny hand-made org.Hs.eg.db / GO.db pair, and a snapshot built from it.
 #

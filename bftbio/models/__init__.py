@@ -4,8 +4,8 @@ Imports torch and transformers only when a function is called.
 """
 
 from ._encoder import Encoder, load_encoder, resolve_encoder_path
-from ._generate import chat_prompt, generate_texts
-from ._llm import LanguageModel, adapter_fingerprint, load_llm, resolve_llm_path
+from ._generate import auto_batch_size, chat_prompt, generate_texts, mean_hidden_states
+from ._llm import LanguageModel, adapter_fingerprint, load_llm, model_fingerprint, resolve_llm_path
 from ._sources import PACKAGED_MODELS
 
 __all__ = [
@@ -13,10 +13,13 @@ __all__ = [
     "LanguageModel",
     "PACKAGED_MODELS",
     "adapter_fingerprint",
+    "auto_batch_size",
     "chat_prompt",
     "generate_texts",
     "load_encoder",
     "load_llm",
+    "mean_hidden_states",
+    "model_fingerprint",
     "resolve_encoder_path",
     "resolve_llm_path",
 ]

@@ -102,6 +102,29 @@ def adapter_fingerprint(path: str | os.PathLike) -> str:
     return digest.hexdigest()[:16]
 
 
+def model_fingerprint(name: str | os.PathLike = "default") -> str:
+    """A short, cheap identity of a base model's weights, without loading them.
+
+    Packaged models: the package and its version. Local folders: a hash of
+    ``config.json`` and the names and sizes of the weight files. Hub ids: the id
+    itself (the revision the Hub serves is not pinned).
+    """
+    canonical = canonical_name(name, settings.default_model)
+    spec = packaged(canonical)
+    if spec is not None and spec.locate() is not None:
+        return f"{spec.distribution}=={spec.version}"
+    folder = Path(canonical).expanduser()
+    if folder.is_dir():
+        digest = hashlib.sha256()
+        for f in sorted(folder.iterdir()):
+            if f.name == "config.json":
+                digest.update(f.read_bytes())
+            elif f.suffix in (".safetensors", ".bin", ".gguf", ".pt"):
+                digest.update(f"{f.name}:{f.stat().st_size}".encode())
+        return digest.hexdigest()[:16]
+    return canonical
+
+
 def load_llm(
     name: str | os.PathLike = "default",
     *,

@@ -1,0 +1,363 @@
+"""Gene profiles and gene embeddings.
+
+The recipe of the paper (and of GenePT): a language model writes a profile of each
+gene, a sentence encoder embeds the profile. Every text and vector is kept in the
+store (:mod:`bftbio.store`) under a namespace made of everything that changes it,
+so a second call for the same genes does no model work, and a killed run resumes.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import knowledge
+from .._settings import logger, settings
+from ..models import (
+    Encoder,
+    LanguageModel,
+    adapter_fingerprint,
+    generate_texts,
+    load_encoder,
+    load_llm,
+    mean_hidden_states,
+    model_fingerprint,
+)
+from ..models._sources import canonical_name
+from ..store import Store, default_store
+
+#: Bump when the prompt or the post-processing of profiles changes: old cache entries are then not reused.
+PROMPT_VERSION = "1"
+#: The user message that asks for a profile (the paper's and GenePT's wording; also bftbio.train's first template).
+PROFILE_PROMPT = "Tell me about gene {gene}."
+#: Profiles are cut at a sentence end below this many characters.
+MAX_CHARS = 2000
+#: Options of :func:`bftbio.knowledge.knowledge_profile` for ``source="knowledge"``.
+KNOWLEDGE_OPTIONS = {"max_terms": 12, "max_chars": MAX_CHARS}
+SOURCES = ("profile", "knowledge", "hidden")
+_ENCODE_CHUNK = 512  # profiles encoded (and committed to the store) together
+
+
+# -- what a result depends on ---------------------------------------------------------
+def _llm_params(model, adapter) -> dict:
+    if isinstance(model, LanguageModel):
+        if adapter is not None:
+            raise ValueError("adapter= is for a model given by name; this LanguageModel already has its adapter")
+        return {"model": model.name, "weights": model_fingerprint(model.name), "adapter": model.adapter}
+    if not isinstance(model, str):
+        raise TypeError(f"model must be a name, a folder or a LanguageModel, got {type(model).__name__}")
+    name = canonical_name(model, settings.default_model)
+    return {"model": name, "weights": model_fingerprint(name),
+            "adapter": adapter_fingerprint(adapter) if adapter is not None else None}
+
+
+def _encoder_params(encoder) -> dict:
+    if isinstance(encoder, Encoder):
+        return {"encoder": encoder.name, "encoder_max_length": encoder.max_length}
+    if not isinstance(encoder, str):
+        raise TypeError(f"encoder must be a name, a folder or an Encoder, got {type(encoder).__name__}")
+    return {"encoder": canonical_name(encoder, settings.default_encoder)}
+
+
+@functools.cache
+def _kb_version() -> str:
+    record = {k: v for k, v in knowledge.provenance().items() if k != "build_date"}
+    return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _text_params(source: str, llm_params: dict | None, max_new_tokens: int) -> dict:
+    if source == "knowledge":
+        return {"source": "knowledge", "kb": _kb_version(), **KNOWLEDGE_OPTIONS}
+    return {"source": source, **llm_params, "prompt_version": PROMPT_VERSION, "prompt": PROFILE_PROMPT,
+            "max_chars": MAX_CHARS, "max_new_tokens": max_new_tokens, "decoding": "greedy"}
+
+
+# -- loading, once per session ----------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def _load_llm_cached(name: str, adapter: str | None, fingerprint: str | None, device: str) -> LanguageModel:
+    return load_llm(name, adapter=adapter, device=device)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_encoder_cached(name: str, device: str) -> Encoder:
+    return load_encoder(name, device=device)
+
+
+def _get_llm(model, adapter, params: dict) -> LanguageModel:
+    if isinstance(model, LanguageModel):
+        return model
+    return _load_llm_cached(params["model"], None if adapter is None else str(adapter), params["adapter"],
+                            settings.resolve_device())
+
+
+def _get_encoder(encoder) -> Encoder:
+    if isinstance(encoder, Encoder):
+        return encoder
+    return _load_encoder_cached(canonical_name(encoder, settings.default_encoder), settings.resolve_device())
+
+
+# -- genes --------------------------------------------------------------------------------
+def _resolve(genes) -> pd.Series:
+    if isinstance(genes, str):
+        raise TypeError(f"genes must be a list of names, not one string; use [{genes!r}]")
+    names = list(genes)
+    if not names:
+        raise ValueError("genes is empty")
+    return knowledge.resolve_symbols(names, warn=True)
+
+
+def _trim(text: str, max_chars: int = MAX_CHARS) -> str:
+    """Cut a profile at the last sentence end below ``max_chars``."""
+    text = text.strip()
+    if len(text) <= max_chars:
+        return text
+    cut = text[:max_chars]
+    end = cut.rfind(". ")
+    return cut[: end + 1] if end > 0 else cut
+
+
+def _check_source(source: str, allowed: Sequence[str]) -> None:
+    if source not in allowed:
+        raise ValueError(f"source must be one of {tuple(allowed)}, got {source!r}")
+
+
+def _store_or_none(cache: bool, store: Store | str | None) -> Store | None:
+    if not cache:
+        return None
+    if store is None:
+        return default_store()
+    return store if isinstance(store, Store) else Store(store)
+
+
+# -- texts --------------------------------------------------------------------------------
+def _profile_texts(symbols: list[str], source: str, model, adapter, llm_params, *, max_new_tokens: int,
+                   batch_size, store: Store | None, progress) -> dict[str, str]:
+    if source == "knowledge":
+        return {s: knowledge.knowledge_profile(s, **KNOWLEDGE_OPTIONS) for s in symbols}
+    texts: dict[str, str] = {}
+    namespace = None
+    if store is not None:
+        namespace = store.namespace("profile", _text_params("profile", llm_params, max_new_tokens))
+        texts = store.get_texts(namespace, symbols)
+    missing = [s for s in symbols if s not in texts]
+    if missing:
+        logger.info("writing %d gene profiles (%d cached)", len(missing), len(texts))
+        llm = _get_llm(model, adapter, llm_params)
+
+        def save(indices: list[int], answers: list[str]) -> None:
+            batch = {missing[i]: _trim(a) for i, a in zip(indices, answers)}
+            texts.update(batch)
+            if store is not None:
+                store.put_texts(namespace, batch)
+
+        generate_texts(llm, [PROFILE_PROMPT.format(gene=s) for s in missing], max_new_tokens=max_new_tokens,
+                       batch_size=batch_size, progress=progress, on_batch=save)
+    return texts
+
+
+def gene_profiles(
+    genes,
+    *,
+    model: str | LanguageModel = "default",
+    adapter=None,
+    source: str = "profile",
+    max_new_tokens: int = 128,
+    batch_size: int | str = "auto",
+    cache: bool = True,
+    store: Store | str | None = None,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """The texts behind the embeddings: what the model (or the knowledge base) says about each gene.
+
+    Parameters
+    ----------
+    genes
+        Gene names: symbols, aliases, NCBI or Ensembl IDs (resolved with
+        :func:`bftbio.knowledge.resolve_symbols`; unknown and ambiguous names
+        warn and get no profile).
+    model
+        ``"default"`` (SmolLM2-135M-Instruct), a Hugging Face id, a local folder,
+        or a loaded :class:`bftbio.models.LanguageModel`.
+    adapter
+        A LoRA adapter folder, e.g. the output of :func:`bftbio.train.finetune`.
+    source
+        ``"profile"``: the model answers "Tell me about gene X." (greedy, cut
+        below 2,000 characters). ``"knowledge"``: a factual profile from NCBI
+        Gene and GO (:func:`bftbio.knowledge.knowledge_profile`), no model.
+    max_new_tokens
+        Length limit of a generated profile, in tokens.
+    batch_size
+        Profiles generated together; ``"auto"`` sizes it to the device.
+    cache
+        Read and write the store; ``False`` recomputes and stores nothing.
+    store
+        A :class:`bftbio.store.Store` or its file; default the one in
+        :attr:`bftbio.settings.cachedir`.
+    progress
+        Progress bars; default :attr:`bftbio.settings.progress`.
+
+    Returns
+    -------
+    DataFrame indexed by the names as given, with columns ``symbol`` (official
+    symbol or ``<NA>``) and ``profile`` (text or ``None``).
+
+    Examples
+    --------
+    >>> import bftbio
+    >>> bftbio.embed.gene_profiles(["TP53", "p53"], source="knowledge")  # doctest: +SKIP
+    """
+    _check_source(source, ("profile", "knowledge"))
+    symbols = _resolve(genes)
+    wanted = list(dict.fromkeys(s for s in symbols if pd.notna(s)))
+    llm_params = _llm_params(model, adapter) if source == "profile" else None
+    texts = _profile_texts(wanted, source, model, adapter, llm_params, max_new_tokens=max_new_tokens,
+                           batch_size=batch_size, store=_store_or_none(cache, store), progress=progress)
+    return pd.DataFrame(
+        {"symbol": symbols.to_numpy(), "profile": [texts.get(s) if pd.notna(s) else None for s in symbols]},
+        index=pd.Index(symbols.index, name="gene"),
+    )
+
+
+# -- vectors ------------------------------------------------------------------------------
+def _text_vectors(symbols, source, model, adapter, encoder, *, max_new_tokens, batch_size, store, progress):
+    llm_params = _llm_params(model, adapter) if source == "profile" else None
+    params = {**_text_params(source, llm_params, max_new_tokens), **_encoder_params(encoder)}
+    vectors: dict[str, np.ndarray] = {}
+    namespace = None
+    if store is not None:
+        namespace = store.namespace(f"{source}_vector", params)
+        vectors = store.get_vectors(namespace, symbols)
+    missing = [s for s in symbols if s not in vectors]
+    if missing:
+        texts = _profile_texts(missing, source, model, adapter, llm_params, max_new_tokens=max_new_tokens,
+                               batch_size=batch_size, store=store, progress=progress)
+        enc = _get_encoder(encoder)
+        chunks = [missing[i : i + _ENCODE_CHUNK] for i in range(0, len(missing), _ENCODE_CHUNK)]
+        show = settings.progress if progress is None else progress
+        if show and len(chunks) > 1:
+            from tqdm.auto import tqdm
+
+            chunks = tqdm(chunks, desc="encoding profiles", unit="chunk")
+        for chunk in chunks:
+            array = enc.encode([texts[s] for s in chunk], progress=False)
+            if store is not None:
+                store.put_vectors(namespace, chunk, array)
+            vectors.update(zip(chunk, array))
+    return vectors, params
+
+
+def _hidden_vectors(symbols, model, adapter, *, batch_size, store, progress):
+    llm_params = _llm_params(model, adapter)
+    params = {"source": "hidden", **llm_params, "prompt_version": PROMPT_VERSION, "prompt": PROFILE_PROMPT,
+              "pooling": "mean of the last hidden layer over the prompt tokens"}
+    vectors: dict[str, np.ndarray] = {}
+    namespace = None
+    if store is not None:
+        namespace = store.namespace("hidden_vector", params)
+        vectors = store.get_vectors(namespace, symbols)
+    missing = [s for s in symbols if s not in vectors]
+    if missing:
+        llm = _get_llm(model, adapter, llm_params)
+
+        def save(indices, array) -> None:
+            keys = [missing[i] for i in indices]
+            if store is not None:
+                store.put_vectors(namespace, keys, array)
+            vectors.update(zip(keys, array))
+
+        mean_hidden_states(llm, [PROFILE_PROMPT.format(gene=s) for s in missing],
+                           batch_size=32 if batch_size == "auto" else batch_size, progress=progress, on_batch=save)
+    return vectors, params
+
+
+def embed_genes(
+    genes,
+    *,
+    model: str | LanguageModel = "default",
+    adapter=None,
+    encoder: str | Encoder = "default",
+    source: str = "profile",
+    max_new_tokens: int = 128,
+    batch_size: int | str = "auto",
+    cache: bool = True,
+    store: Store | str | None = None,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Embed genes: the model writes a profile of each, the encoder embeds it.
+
+    Parameters
+    ----------
+    genes
+        Gene names: symbols, aliases, NCBI or Ensembl IDs, resolved with
+        :func:`bftbio.knowledge.resolve_symbols`. Unknown and ambiguous names
+        warn and get a row of NaN.
+    model
+        ``"default"`` (SmolLM2-135M-Instruct), a Hugging Face id, a local folder,
+        or a loaded :class:`bftbio.models.LanguageModel`.
+    adapter
+        A LoRA adapter folder (e.g. from :func:`bftbio.train.finetune`).
+    encoder
+        ``"default"`` (all-MiniLM-L6-v2), a Hugging Face id, a local folder or an
+        :class:`bftbio.models.Encoder`.
+    source
+        ``"profile"`` (the model writes the profile), ``"knowledge"`` (a factual
+        profile from NCBI Gene and GO, no language model: the GenePT-style
+        baseline) or ``"hidden"`` (the model's last hidden state, averaged over
+        the prompt "Tell me about gene X.", no generation and no encoder).
+    max_new_tokens
+        Length limit of a generated profile, in tokens.
+    batch_size
+        Prompts per generation batch; ``"auto"`` sizes it to the device.
+    cache
+        Read and write the store (texts and vectors); ``False`` recomputes all.
+    store
+        A :class:`bftbio.store.Store` or its file; default the one in
+        :attr:`bftbio.settings.cachedir`.
+    progress
+        Progress bars; default :attr:`bftbio.settings.progress`.
+
+    Returns
+    -------
+    ``float32`` DataFrame, one row per input name (index: the names as given,
+    duplicates kept), one column per dimension. ``df.attrs`` holds ``symbol``
+    (the official symbol of each row, or ``None``), ``unknown``, ``ambiguous``
+    and ``params`` (everything the vectors depend on).
+
+    Examples
+    --------
+    >>> import bftbio
+    >>> emb = bftbio.embed_genes(["TP53", "MDM2", "HBB"], source="knowledge")  # doctest: +SKIP
+    >>> emb.shape  # doctest: +SKIP
+    (3, 384)
+    """
+    _check_source(source, SOURCES)
+    symbols = _resolve(genes)
+    wanted = list(dict.fromkeys(s for s in symbols if pd.notna(s)))
+    if not wanted:
+        raise ValueError(f"none of the {len(symbols)} gene names could be resolved to an official symbol "
+                         f"(first: {list(symbols.index[:5])})")
+    the_store = _store_or_none(cache, store)
+    if source == "hidden":
+        vectors, params = _hidden_vectors(wanted, model, adapter, batch_size=batch_size, store=the_store,
+                                          progress=progress)
+    else:
+        vectors, params = _text_vectors(wanted, source, model, adapter, encoder, max_new_tokens=max_new_tokens,
+                                        batch_size=batch_size, store=the_store, progress=progress)
+    dim = len(next(iter(vectors.values())))
+    matrix = np.full((len(symbols), dim), np.nan, dtype=np.float32)
+    present = np.flatnonzero(symbols.notna().to_numpy())
+    if len(present):
+        matrix[present] = np.stack([vectors[symbols.iloc[i]] for i in present])
+    frame = pd.DataFrame(matrix, index=pd.Index(symbols.index, name="gene"))
+    frame.attrs = {
+        "symbol": [None if pd.isna(s) else str(s) for s in symbols],
+        "unknown": list(symbols.attrs.get("unknown", [])),
+        "ambiguous": dict(symbols.attrs.get("ambiguous", {})),
+        "params": params,
+    }
+    return frame

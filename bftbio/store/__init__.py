@@ -1,0 +1,5 @@
+"""The persistent cache of generated texts and vectors, shared by every feature."""
+
+from ._store import Store, default_store, namespace_id
+
+__all__ = ["Store", "default_store", "namespace_id"]

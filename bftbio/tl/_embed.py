@@ -1,0 +1,163 @@
+"""Gene embeddings in AnnData: ``varm`` for genes, ``obsm`` for cells (GenePT-w)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy import sparse
+
+from .. import embed as _embed
+
+
+def _uns_safe(value):
+    """h5ad cannot store None: write it as the string 'none'."""
+    if value is None:
+        return "none"
+    if isinstance(value, dict):
+        return {k: _uns_safe(v) for k, v in value.items()}
+    return value
+
+
+def embed_genes(adata, *, key_added: str = "X_bft", gene_symbols: str | None = None, copy: bool = False, **kwargs):
+    """Embed the genes of an AnnData (:func:`bftbio.embed_genes` on ``adata.var``).
+
+    Parameters
+    ----------
+    adata
+        Any AnnData; genes are ``adata.var_names`` or the column ``gene_symbols``.
+    key_added
+        Writes ``adata.varm[key_added]`` (float32, a row of NaN for a gene without
+        an embedding), ``adata.var[f"{key_added}_found"]`` and
+        ``adata.uns[key_added]["params"]`` (model, adapter fingerprint, encoder,
+        source, prompt version, …).
+    gene_symbols
+        Column of ``adata.var`` holding gene names, when ``var_names`` are not
+        symbols (e.g. Ensembl IDs also work as ``var_names``).
+    copy
+        Return a modified copy instead of writing into ``adata``.
+    **kwargs
+        Passed to :func:`bftbio.embed_genes` (``model``, ``adapter``, ``encoder``,
+        ``source``, ``cache``, …).
+
+    Returns
+    -------
+    ``None``, or the copy when ``copy=True``.
+
+    Examples
+    --------
+    >>> import scanpy as sc, bftbio
+    >>> adata = sc.datasets.pbmc68k_reduced()  # doctest: +SKIP
+    >>> bftbio.tl.embed_genes(adata, source="knowledge")  # doctest: +SKIP
+    >>> adata.varm["X_bft"].shape  # doctest: +SKIP
+    (765, 384)
+    """
+    adata = adata.copy() if copy else adata
+    if gene_symbols is not None:
+        if gene_symbols not in adata.var.columns:
+            raise KeyError(f"gene_symbols={gene_symbols!r} is not a column of adata.var "
+                           f"(columns: {list(adata.var.columns)})")
+        names = [str(x) for x in adata.var[gene_symbols]]
+    else:
+        names = [str(x) for x in adata.var_names]
+    frame = _embed.embed_genes(names, **kwargs)
+    matrix = frame.to_numpy(dtype=np.float32)
+    found = ~np.isnan(matrix).any(axis=1)
+    adata.varm[key_added] = matrix
+    adata.var[f"{key_added}_found"] = found
+    params = {**frame.attrs["params"], "prompt_version": _embed.PROMPT_VERSION,
+              "n_found": int(found.sum()), "n_genes": int(len(found))}
+    adata.uns[key_added] = {**adata.uns.get(key_added, {}), "params": _uns_safe(params)}
+    return adata if copy else None
+
+
+def cell_embeddings(
+    adata,
+    *,
+    use_rep: str = "X_bft",
+    key_added: str | None = None,
+    layer: str | None = None,
+    use_raw: bool | None = None,
+    copy: bool = False,
+):
+    """Cell embeddings as expression-weighted means of gene embeddings (GenePT-w).
+
+    For each cell, the gene vectors in ``adata.varm[use_rep]`` are averaged with
+    the cell's expression values as weights, over the genes that have a vector,
+    and the result is L2-normalised. ``sc.pp.neighbors(adata, use_rep=key_added)``
+    and ``sc.tl.umap`` then work on it.
+
+    Parameters
+    ----------
+    adata
+        AnnData with gene embeddings in ``varm[use_rep]`` (from :func:`embed_genes`).
+    use_rep
+        The ``varm`` key of the gene embeddings.
+    key_added
+        The ``obsm`` key to write (default: ``use_rep``). Parameters go to
+        ``adata.uns[key_added]["cells"]``.
+    layer
+        Expression from this layer instead of ``X``.
+    use_raw
+        Expression from ``adata.raw`` (matched by gene name). Default: ``True``
+        when ``adata.raw`` exists and no layer is given, as scanpy's
+        ``rank_genes_groups`` does.
+    copy
+        Return a modified copy instead of writing into ``adata``.
+
+    Raises
+    ------
+    ValueError
+        The expression has negative values (e.g. scaled data): weights must be
+        non-negative, so pass a layer or ``use_raw=True`` with log-normalised data.
+    """
+    adata = adata.copy() if copy else adata
+    key_added = key_added or use_rep
+    if use_rep not in adata.varm:
+        raise KeyError(f"adata.varm has no {use_rep!r}; run bftbio.tl.embed_genes(adata, key_added={use_rep!r}) first")
+    if layer is not None and use_raw:
+        raise ValueError("give either layer= or use_raw=True, not both")
+    if use_raw is None:
+        use_raw = layer is None and adata.raw is not None
+    if use_raw:
+        if adata.raw is None:
+            raise ValueError("use_raw=True but adata.raw is None")
+        missing = adata.var_names.difference(adata.raw.var_names)
+        if len(missing):
+            raise ValueError(f"{len(missing)} genes of adata.var are not in adata.raw (e.g. {list(missing[:3])})")
+        expression = adata.raw[:, adata.var_names].X
+        where = "raw"
+    elif layer is not None:
+        if layer not in adata.layers:
+            raise KeyError(f"adata.layers has no {layer!r} (layers: {list(adata.layers)})")
+        expression = adata.layers[layer]
+        where = f"layers[{layer!r}]"
+    else:
+        expression = adata.X
+        where = "X"
+    genes = np.asarray(adata.varm[use_rep], dtype=np.float32)
+    found = ~np.isnan(genes).any(axis=1)
+    if not found.any():
+        raise ValueError(f"no gene has an embedding in adata.varm[{use_rep!r}]")
+    weights = expression[:, found]
+    minimum = (weights.data.min() if weights.nnz else 0.0) if sparse.issparse(weights) else np.min(weights)
+    if minimum < 0:
+        raise ValueError(f"adata.{where} has negative values (min {minimum:.3g}), as scaled data does; cell "
+                         "embeddings weight genes by expression, so pass log-normalised data (layer= or use_raw=True)")
+    cells = np.asarray(weights @ genes[found], dtype=np.float32)
+    totals = np.asarray(weights.sum(axis=1), dtype=np.float32).reshape(-1)
+    empty = totals <= 0
+    if empty.any():
+        warnings.warn(f"{int(empty.sum())} cells express none of the embedded genes; their embedding is zero",
+                      UserWarning, stacklevel=2)
+    norms = np.linalg.norm(cells, axis=1, keepdims=True)
+    cells = np.divide(cells, norms, out=np.zeros_like(cells), where=norms > 0)
+    adata.obsm[key_added] = cells
+    info = adata.uns.get(key_added, {})
+    info = dict(info) if isinstance(info, dict) else {}
+    info["cells"] = {"use_rep": use_rep, "expression": where, "n_genes_used": int(found.sum()),
+                     "n_empty_cells": int(empty.sum()), "recipe": "expression-weighted mean, L2-normalised"}
+    adata.uns[key_added] = info
+    return adata if copy else None
+
+

@@ -1,0 +1,194 @@
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bftbio import embed
+from bftbio.embed import _embed
+from bftbio.knowledge import knowledge_profile
+from bftbio.models import generate_texts
+from bftbio.store import Store
+
+GENES = ["TP53", "MDM2", "HBB", "ERBB2", "EGFR", "MYC", "BRCA1", "CDK2", "GAPDH", "ACTB", "INS", "ALB"]
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "store.sqlite") as s:
+        yield s
+
+
+def test_batched_generation_equals_one_by_one(tiny_llm):
+    prompts = [embed.PROFILE_PROMPT.format(gene=g) for g in GENES[:6]]
+    together = generate_texts(tiny_llm, prompts, max_new_tokens=12, batch_size=6, progress=False)
+    alone = [generate_texts(tiny_llm, [p], max_new_tokens=12, batch_size=1, progress=False)[0] for p in prompts]
+    assert together == alone
+
+
+def test_profile_embeddings_are_cached_and_a_hit_does_no_model_work(real_kb, tiny_llm, tiny_encoder, store,
+                                                                    monkeypatch):
+    first = embed.embed_genes(GENES[:4], model=tiny_llm, encoder=tiny_encoder, store=store, max_new_tokens=8,
+                              progress=False)
+    assert first.shape == (4, 16) and first.dtypes.eq(np.float32).all()
+    assert list(first.index) == GENES[:4]
+    assert first.attrs["params"]["model"] == "tiny-llama"
+    assert first.attrs["params"]["prompt_version"] == embed.PROMPT_VERSION
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was called on a cache hit")
+
+    monkeypatch.setattr(_embed, "generate_texts", no_model)
+    monkeypatch.setattr(type(tiny_encoder), "encode", no_model)
+    again = embed.embed_genes(GENES[:4], model=tiny_llm, encoder=tiny_encoder, store=store, max_new_tokens=8,
+                              progress=False)
+    pd.testing.assert_frame_equal(first, again)
+    texts = embed.gene_profiles(GENES[:4], model=tiny_llm, store=store, max_new_tokens=8, progress=False)
+    assert texts["profile"].notna().all()
+    with pytest.raises(AssertionError, match="cache hit"):  # other settings are another namespace
+        embed.embed_genes(GENES[:4], model=tiny_llm, encoder=tiny_encoder, store=store, max_new_tokens=9)
+
+
+def test_cache_false_computes_and_stores_nothing(real_kb, tiny_llm, tiny_encoder, store):
+    embed.embed_genes(GENES[:2], model=tiny_llm, encoder=tiny_encoder, store=store, cache=False, max_new_tokens=4,
+                      progress=False)
+    assert store.info().empty
+
+
+def test_aliases_unknown_and_duplicates(real_kb, tiny_encoder, store):
+    with pytest.warns(UserWarning, match="NOTAGENE"):
+        emb = embed.embed_genes(["p53", "TP53", "NOTAGENE", "HBB", "TP53"], source="knowledge",
+                                encoder=tiny_encoder, store=store, progress=False)
+    assert list(emb.index) == ["p53", "TP53", "NOTAGENE", "HBB", "TP53"]
+    assert emb.attrs["symbol"] == ["TP53", "TP53", None, "HBB", "TP53"]
+    assert emb.attrs["unknown"] == ["NOTAGENE"]
+    values = emb.to_numpy()
+    assert np.isnan(values[2]).all() and not np.isnan(np.delete(values, 2, axis=0)).any()
+    np.testing.assert_array_equal(values[0], values[1])
+    assert len(store.get_vectors(store.info()["namespace"][0], ["TP53", "HBB"])) == 2
+
+
+def test_knowledge_profiles_are_the_knowledge_base_text(real_kb, store):
+    texts = embed.gene_profiles(["p53", "HBB"], source="knowledge", store=store)
+    assert texts.loc["p53", "symbol"] == "TP53"
+    assert texts.loc["p53", "profile"] == knowledge_profile("TP53", **embed.KNOWLEDGE_OPTIONS)
+
+
+def test_hidden_source(real_kb, tiny_llm, store):
+    emb = embed.embed_genes(GENES[:5], model=tiny_llm, source="hidden", store=store, progress=False)
+    assert emb.shape == (5, tiny_llm.model.config.hidden_size)
+    assert not np.isnan(emb.to_numpy()).any()
+    assert emb.attrs["params"]["source"] == "hidden"
+    again = embed.embed_genes(GENES[:5], model=tiny_llm, source="hidden", store=store, batch_size=2, progress=False)
+    np.testing.assert_allclose(emb.to_numpy(), again.to_numpy())
+
+
+def test_bad_input_is_named(real_kb, tiny_llm, store):
+    with pytest.raises(TypeError, match=r"\['TP53'\]"):
+        embed.embed_genes("TP53", store=store)
+    with pytest.raises(ValueError, match="source must be one of"):
+        embed.embed_genes(["TP53"], source="summary", store=store)
+    with pytest.raises(ValueError, match="source must be one of"):
+        embed.gene_profiles(["TP53"], source="hidden", store=store)
+    with pytest.raises(ValueError, match="empty"):
+        embed.embed_genes([], store=store)
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="none of the 1 gene names"):
+        embed.embed_genes(["NOTAGENE"], source="knowledge", store=store)
+    with pytest.raises(ValueError, match="adapter="):
+        embed.embed_genes(["TP53"], model=tiny_llm, adapter="somewhere", store=store)
+
+
+def test_an_interrupted_run_resumes_without_redoing_work(real_kb, tiny_llm, tiny_encoder, store, monkeypatch):
+    calls = {"n": 0}
+    real_put = Store.put_texts
+
+    def put_then_die(self, namespace, items):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # killed while the third batch was in flight
+        real_put(self, namespace, items)
+
+    monkeypatch.setattr(Store, "put_texts", put_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        embed.embed_genes(GENES, model=tiny_llm, encoder=tiny_encoder, store=store, batch_size=2,
+                          max_new_tokens=6, progress=False)
+    monkeypatch.setattr(Store, "put_texts", real_put)
+    namespace = store.info().query("kind == 'profile'")["namespace"].item()
+    assert len(store.get_texts(namespace, GENES)) == 4  # two whole batches, nothing of the third
+
+    generated = []
+    real_generate = _embed.generate_texts
+
+    def counting(llm, prompts, **kwargs):
+        generated.extend(prompts)
+        return real_generate(llm, prompts, **kwargs)
+
+    monkeypatch.setattr(_embed, "generate_texts", counting)
+    resumed = embed.embed_genes(GENES, model=tiny_llm, encoder=tiny_encoder, store=store, batch_size=2,
+                                max_new_tokens=6, progress=False)
+    assert len(generated) == len(GENES) - 4
+    fresh = embed.embed_genes(GENES, model=tiny_llm, encoder=tiny_encoder, cache=False, batch_size=2,
+                              max_new_tokens=6, progress=False)
+    np.testing.assert_allclose(resumed.to_numpy(), fresh.to_numpy(), atol=1e-6)
+
+
+def test_a_killed_process_leaves_a_consistent_store(real_kb, tiny_llm_dir, tmp_path):
+    """SIGKILL in the middle of generation: the store holds whole batches and the rerun completes it."""
+    path = tmp_path / "killed.sqlite"
+    genes = list(real_kb_genes(200))
+    script = textwrap.dedent(f"""
+        import bftbio
+        bftbio.settings.device = "cpu"
+        bftbio.embed.gene_profiles({genes!r}, model={str(tiny_llm_dir)!r}, store={str(path)!r},
+                                   batch_size=4, max_new_tokens=48, progress=False)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    deadline = time.time() + 120
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            if path.exists():
+                try:
+                    with Store(path) as s:
+                        counts = s.info()["n_texts"]
+                    if len(counts) and counts.sum() >= 8:
+                        break
+                except Exception:  # noqa: BLE001 - the file may be half-created
+                    pass
+            time.sleep(0.05)
+        if proc.poll() is not None:
+            pytest.skip("the run finished before it could be killed")
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with Store(path) as s:
+        assert s.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        namespace = s.info()["namespace"].item()
+        n_before = len(s.get_texts(namespace, genes))
+        assert 0 < n_before < len(genes) and n_before % 4 == 0
+        texts = embed.gene_profiles(genes, model=str(tiny_llm_dir), store=s, batch_size=4, max_new_tokens=48,
+                                    progress=False)
+        assert texts["profile"].notna().all()
+        assert s.info()["n_texts"].item() == len(genes)
+
+
+def real_kb_genes(n):
+    from bftbio.knowledge import genes
+
+    table = genes()
+    return table.index[table["type"] == "protein-coding"][:n]
+
+
+@pytest.mark.slow
+def test_knowledge_embeddings_with_the_real_defaults(real_kb, store):
+    emb = embed.embed_genes(["TP53", "MDM2", "HBB"], source="knowledge", store=store, progress=False)
+    v = emb.to_numpy()
+    assert v.shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1, rtol=1e-5)
+    assert v[0] @ v[1] > v[0] @ v[2]
