@@ -6,6 +6,8 @@
     bftbio train [--config run.yaml] [--FIELD VALUE ...]   LoRA fine-tuning (BFT, SFT, DFT)
     bftbio bench losses [--max-steps N ...]  the four losses on one budget, probes and naming
     bftbio bench genesets [--data DIR]     gene-set naming baselines beside GeneAgent's answers
+    bftbio embed GENE ... [--source S] [--out F]   gene embeddings (or --profiles: the texts) as CSV
+    bftbio store info | export FILE | import FILE  the cache of profiles and vectors
     bftbio info                            versions, settings and where the defaults come from
 """
 
@@ -97,6 +99,52 @@ def _cmd_bench_losses(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_embed(args: argparse.Namespace) -> int:
+    from . import embed
+
+    genes = list(args.genes)
+    if args.genes_file:
+        genes += [line.strip() for line in Path(args.genes_file).read_text().splitlines() if line.strip()]
+    if not genes:
+        raise SystemExit("bftbio embed: give gene names or --genes-file")
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not args.overwrite:
+        raise SystemExit(f"bftbio embed: {out} exists; pass --overwrite to replace it")
+    options = {"model": args.model, "adapter": args.adapter, "max_new_tokens": args.max_new_tokens,
+               "cache": not args.no_cache}
+    if args.profiles:
+        table = embed.gene_profiles(genes, source=args.source, **options)
+    else:
+        table = embed.embed_genes(genes, source=args.source, encoder=args.encoder, **options)
+        table.insert(0, "symbol", table.attrs["symbol"])
+    if out is None:
+        print(table.to_csv())
+    else:
+        table.to_csv(out)
+        print(f"{len(table)} genes written to {out}")
+    return 0
+
+
+def _cmd_store(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .store import Store
+
+    store = Store(args.store) if args.store else Store()
+    if args.store_command == "info":
+        table = store.info()
+        with pd.option_context("display.width", 200, "display.max_colwidth", 120):
+            print(f"{store.path}: {len(table)} namespaces")
+            print(table.to_string(index=False) if len(table) else "(empty)")
+    elif args.store_command == "export":
+        path = store.export(args.file, namespaces=args.namespace or None, overwrite=args.overwrite)
+        print(f"exported to {path}")
+    else:
+        added = store.import_from(args.file)
+        print(f"imported {added['texts']} texts and {added['vectors']} vectors into {store.path}")
+    return 0
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     from . import __version__, settings
     from .models import PACKAGED_MODELS
@@ -157,6 +205,32 @@ def build_parser() -> argparse.ArgumentParser:
     gs.add_argument("--out", default=None, help="write the tidy table to this CSV")
     gs.add_argument("--overwrite", action="store_true")
     gs.set_defaults(func=_cmd_bench_genesets)
+
+    em = sub.add_parser("embed", help="embed genes (profile, knowledge or hidden source) into a CSV")
+    em.add_argument("genes", nargs="*", help="gene symbols, aliases or IDs")
+    em.add_argument("--genes-file", default=None, help="a file with one gene name per line")
+    em.add_argument("--source", default="profile", choices=["profile", "knowledge", "hidden"])
+    em.add_argument("--model", default="default", help="language model name or folder")
+    em.add_argument("--adapter", default=None, help="LoRA adapter folder (e.g. a bftbio train output)")
+    em.add_argument("--encoder", default="default", help="sentence encoder name or folder")
+    em.add_argument("--max-new-tokens", type=int, default=128)
+    em.add_argument("--profiles", action="store_true", help="write the profile texts instead of vectors")
+    em.add_argument("--no-cache", action="store_true", help="neither read nor write the store")
+    em.add_argument("--out", default=None, help="CSV file (default: print)")
+    em.add_argument("--overwrite", action="store_true")
+    em.set_defaults(func=_cmd_embed)
+
+    st = sub.add_parser("store", help="the persistent cache of profiles and vectors")
+    st.add_argument("--store", default=None, help="store file (default: <cachedir>/store.sqlite)")
+    st_sub = st.add_subparsers(dest="store_command", required=True)
+    st_sub.add_parser("info", help="namespaces, their parameters and sizes")
+    ex = st_sub.add_parser("export", help="copy (some) namespaces into a new file to share")
+    ex.add_argument("file")
+    ex.add_argument("--namespace", nargs="*", default=None)
+    ex.add_argument("--overwrite", action="store_true")
+    im = st_sub.add_parser("import", help="merge a shared store file into this one")
+    im.add_argument("file")
+    st.set_defaults(func=_cmd_store)
 
     sub.add_parser("info", help="versions, settings and model locations").set_defaults(func=_cmd_info)
     return parser

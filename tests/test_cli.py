@@ -54,3 +54,25 @@ def test_main_job_quick(tmp_path):
     # A second run into the same folder refuses to overwrite it.
     again = subprocess.run(args, capture_output=True, text=True)
     assert again.returncode != 0 and "not empty" in again.stderr
+
+
+def test_embed_and_store_commands(tmp_path, capsys, monkeypatch, real_kb):
+    import bftbio
+
+    monkeypatch.setattr(bftbio.settings, "_cachedir", tmp_path / "cache")
+    assert main(["embed", "p53", "HBB", "--source", "knowledge", "--profiles"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("gene,symbol,profile") and "p53,TP53,\"TP53 (tumor protein p53)" in printed
+    out = tmp_path / "emb.csv"
+    assert main(["embed", "TP53", "MDM2", "--source", "knowledge", "--out", str(out)]) == 0
+    table = pd.read_csv(out, index_col=0)
+    assert table.shape == (2, 385) and table["symbol"].tolist() == ["TP53", "MDM2"]
+    with pytest.raises(SystemExit, match="exists"):
+        main(["embed", "TP53", "--source", "knowledge", "--out", str(out)])
+    capsys.readouterr()
+    assert main(["store", "info"]) == 0
+    assert "knowledge_vector-" in capsys.readouterr().out
+    shared = tmp_path / "share.sqlite"
+    assert main(["store", "export", str(shared)]) == 0
+    assert main(["store", "--store", str(tmp_path / "other.sqlite"), "import", str(shared)]) == 0
+    assert "imported 0 texts and 2 vectors" in capsys.readouterr().out
