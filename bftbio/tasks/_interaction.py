@@ -399,3 +399,73 @@ def predict_network(genes: Sequence[str], classifier: InteractionClassifier, *, 
         if not np.isnan(prob) and prob >= threshold and graph.nodes[a]["found"] and graph.nodes[b]["found"]:
             graph.add_edge(a, b, probability=float(prob), weight=float(prob))
     return graph
+
+
+def annotation_counts(genes: Sequence[str]) -> pd.DataFrame:
+    """A one-column "embedding": log(1 + number of GO annotations) of each gene.
+
+    The trivial baseline of interaction benchmarks: well-studied genes have more
+    annotations and more recorded interactions, so any embedding that encodes how
+    much is known about a gene gets this much for free.
+    """
+    counts = knowledge.go_annotations().groupby("symbol")["go_id"].nunique()
+    symbols = knowledge.resolve_symbols(list(genes), warn=False)
+    values = [np.log1p(counts.get(s, 0)) if pd.notna(s) else np.nan for s in symbols]
+    return pd.DataFrame({0: np.asarray(values, dtype=np.float32)}, index=pd.Index(list(genes), name="gene"))
+
+
+def benchmark_interactions(
+    methods: Mapping[str, dict | str],
+    *,
+    data=None,
+    sample_genes: Mapping[str, int] | None = None,
+    seed: int = 0,
+    combines: Sequence[str] = ("sum",),
+    classifiers: Sequence = ("logistic",),
+    return_scores: bool = False,
+    progress: bool | None = None,
+):
+    """Embed the Gene2vec genes with each method and run :func:`evaluate_interactions`.
+
+    Parameters
+    ----------
+    methods
+        ``{name: spec}``; a spec is ``"random"``, ``"annotations"`` (see
+        :func:`annotation_counts`) or the keyword arguments of
+        :func:`bftbio.embed_genes` (e.g. ``{"source": "knowledge"}``,
+        ``{"source": "profile", "adapter": "runs/bft"}``).
+    data
+        Folder of the Gene2vec files.
+    sample_genes
+        ``{"train": n, "validation": n, "test": n}``: keep only the pairs among a
+        seeded sample of each split's genes (:func:`sample_pairs`), so that slow
+        sources (model-written profiles) are affordable; every method is scored
+        on the same sample. Default: the full splits.
+    seed, combines, classifiers, return_scores
+        See :func:`sample_pairs` and :func:`evaluate_interactions`.
+    """
+    from ..embed import embed_genes
+
+    splits = {s: gene2vec_interactions(s, path=data) for s in ("train", "validation", "test")}
+    dataset = "gene2vec"
+    if sample_genes:
+        unknown = set(sample_genes) - set(splits)
+        if unknown:
+            raise ValueError(f"sample_genes keys must be split names {list(splits)}, got {sorted(unknown)}")
+        splits = {s: sample_pairs(f, sample_genes[s], seed=seed) if s in sample_genes else f for s, f in splits.items()}
+        dataset = "gene2vec (sample: " + ", ".join(f"{s} {n} genes" for s, n in sample_genes.items()) + ")"
+    genes = sorted(set().union(*(set(f["gene_a"]) | set(f["gene_b"]) for f in splits.values())))
+    tables = {}
+    for name, spec in methods.items():
+        if spec == "random":
+            tables[name] = random_embeddings(genes, seed=seed)
+        elif spec == "annotations":
+            tables[name] = annotation_counts(genes)
+        elif isinstance(spec, Mapping):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # unknown genes are counted in n_missing
+                tables[name] = embed_genes(genes, progress=progress, **spec)
+        else:
+            raise ValueError(f"method {name!r}: spec must be 'random', 'annotations' or embed_genes options, got {spec!r}")
+    return evaluate_interactions(tables, splits=splits, combines=combines, classifiers=classifiers, dataset=dataset,
+                                 random_state=seed, return_scores=return_scores)

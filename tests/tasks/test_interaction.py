@@ -137,3 +137,21 @@ def test_sample_pairs_keeps_pairs_inside_the_sample(world):
     assert len(genes) <= 20 and len(small) == 190  # all pairs of the 20 chosen genes
     assert sample_pairs(pairs, 1000) is pairs
     np.testing.assert_allclose(np.linalg.norm(random_embeddings(["A", "B"], dim=7), axis=1), 1, rtol=1e-6)
+
+
+GENE2VEC = __import__("pathlib").Path(__file__).resolve().parents[3] / "shared" / "data" / "gene2vec"
+
+
+@pytest.mark.skipif(not GENE2VEC.is_dir(), reason="needs ../shared/data/gene2vec")
+def test_benchmark_on_a_sample_of_the_real_splits(real_kb):
+    from bftbio.tasks import benchmark_interactions
+
+    table = benchmark_interactions({"random": "random", "annotations": "annotations"}, data=GENE2VEC,
+                                   sample_genes={"train": 400, "validation": 200, "test": 300})
+    assert table["dataset"].iloc[0] == "gene2vec (sample: train 400 genes, validation 200 genes, test 300 genes)"
+    test = table[table["split"] == "test"].set_index(["method", "metric"])
+    assert test.loc[("prior", "auroc"), "value"] == 0.5
+    assert test.loc[("random", "auroc"), "n"] > 50  # pairs among 300 sampled test genes
+    assert abs(test.loc[("random", "auroc"), "value"] - 0.5) < 0.15
+    with pytest.raises(ValueError, match="spec must be"):
+        benchmark_interactions({"x": "summaries"}, data=GENE2VEC, sample_genes={"train": 50, "test": 50})
