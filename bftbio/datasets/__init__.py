@@ -1,4 +1,4 @@
-"""Benchmark data: readers of local copies, explicit checksummed downloads."""
+"""Benchmark data: readers of local copies, explicit checksummed downloads, and a Perturb-seq simulator."""
 
 from ._files import dataset_dir
 from ._gene2vec import download_gene2vec, gene2vec_interactions
@@ -8,13 +8,29 @@ from ._geneagent import (
     geneagent_gene_sets,
     parse_process_name,
 )
+from ._perturbseq import (
+    adamson2016,
+    download_adamson2016,
+    download_norman2019,
+    download_replogle2022_k562_essential,
+    norman2019,
+    replogle2022_k562_essential,
+    simulate_perturbseq,
+)
 
 __all__ = [
+    "adamson2016",
     "dataset_dir",
+    "download_adamson2016",
     "download_gene2vec",
     "download_geneagent",
+    "download_norman2019",
+    "download_replogle2022_k562_essential",
     "gene2vec_interactions",
     "geneagent_answers",
     "geneagent_gene_sets",
+    "norman2019",
     "parse_process_name",
+    "replogle2022_k562_essential",
+    "simulate_perturbseq",
 ]
