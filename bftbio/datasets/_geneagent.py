@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -41,10 +42,94 @@ _GPT4_MSIGDB_EXTRA = {
     "Intracellular Transport and Protein Degradation",
     "Calcium Ion Homeostasis and Signaling",
 }
+# A header line of an answer: optional list marker or markdown heading, optional
+# "Revised"/"Updated"/... qualifier, then Process (typos such as "PProcess" and
+# "Proccess" included), "Process name", "Biological process" or Function, a colon
+# and the name, with markdown emphasis allowed around any part.
 _HEADER = re.compile(
-    r"^\s*[*#]*\s*(?:revised |updated |final )?p?(?:process|function)\s*[*]*\s*:\s*[*]*\s*(?P<name>.+?)\s*[*]*\s*$",
+    r"^\s*(?:(?:[-*+\u2022>#]+|\d+[.)])\s+)*[*_]*\s*"
+    r"(?:(?:revised|updated|final|proposed|refined|corrected|new)\s+)?"
+    r"(?:p?proc+es+(?:\s+name)?|biological\s+process(?:\s+name)?|function)"
+    r"\s*[*_]*\s*:\s*(?P<name>.*)$",
     re.IGNORECASE,
 )
+_PLACEHOLDERS = {"", "name", "<name>", "[name]", "process name", "<process name>", "..."}
+_EDGES = " \t*_`\"'\u201c\u201d\u2018\u2019<>[]"
+_SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])")
+
+
+class AnswerParts(NamedTuple):
+    """The parts of a process-naming answer (see :func:`split_answer`)."""
+
+    name: str | None
+    analysis: str
+    formatted: bool
+    start: int  # where the name begins in the text (-1 when there is none)
+
+
+def _clean_name(raw: str) -> str:
+    name = raw.strip().strip(_EDGES).strip()
+    cut = _SENTENCE_END.search(name)  # "Process: DNA repair. These genes ..." -> "DNA repair"
+    if cut:
+        name = name[: cut.start()]
+    return name.rstrip(".;:,").strip().strip(_EDGES).strip()
+
+
+def split_answer(text: str | None) -> AnswerParts:
+    """Split an answer in GeneAgent's format into its process name and its analysis.
+
+    The one parser of process-naming answers in bftbio: :func:`parse_process_name`
+    and :func:`bftbio.tasks.parse_answer` are views of it.
+
+    The first line that is a header gives the name: ``Process:``, ``Revised
+    Process:``, ``Updated Process:``, ``Final Process:``, ``Function:``,
+    ``Process name:``, ``Biological process:``, the published typo ``PProcess:``
+    (case-insensitive), with markdown emphasis (``**Process:** ...``), a list
+    marker (``1.``, ``-``) or a heading mark allowed in front. A header with
+    nothing after the colon takes its name from the next non-empty line; a
+    placeholder such as ``<name>`` is not a name. The name loses enclosing
+    quotes and emphasis, a trailing full stop, and any sentence after its first.
+    The analysis is the text without the name's line(s).
+
+    An answer with no header falls back to its first non-empty line, verbatim,
+    and is not ``formatted``.
+
+    Returns
+    -------
+    :class:`AnswerParts` ``(name, analysis, formatted, start)``; ``name`` is None
+    for an empty answer, ``start`` the offset of the name in ``text`` (-1 if none).
+
+    Examples
+    --------
+    >>> split_answer("**Revised Process:** DNA repair.\\n\\nThe genes ...")[:3]
+    ('DNA repair', 'The genes ...', True)
+    """
+    text = text if isinstance(text, str) else ""
+    lines = text.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    for k, i in enumerate(filled):
+        m = _HEADER.match(lines[i].rstrip("\r\n"))
+        if not m:
+            continue
+        used = [i]
+        name = _clean_name(m.group("name"))
+        where = offsets[i] + m.start("name")
+        if not name and k + 1 < len(filled) and not _HEADER.match(lines[filled[k + 1]]):
+            nxt = filled[k + 1]
+            name, where, used = _clean_name(lines[nxt]), offsets[nxt], [i, nxt]
+        if name.lower() in _PLACEHOLDERS:
+            continue
+        analysis = "".join(line for j, line in enumerate(lines) if j not in used).strip()
+        return AnswerParts(name, analysis, True, text.find(name, where))
+    if not filled:
+        return AnswerParts(None, "", False, -1)
+    first = filled[0]
+    name = lines[first].strip()
+    analysis = "".join(lines[first + 1 :]).strip()
+    return AnswerParts(name, analysis, False, text.find(name, offsets[first]))
 
 
 def _canonical_dataset(name: str) -> str:
@@ -60,8 +145,9 @@ def parse_process_name(text: str) -> tuple[str | None, bool]:
 
     Accepts ``Process:``, ``Revised Process:``, ``Updated Process:``, ``Function:``
     and the published typo ``PProcess:`` (case-insensitive, markdown emphasis
-    allowed). An answer with no such header falls back to its first non-empty
-    line, and is flagged.
+    and list markers allowed; see :func:`split_answer` for every rule). An
+    answer with no such header falls back to its first non-empty line, and is
+    flagged.
 
     Returns
     -------
@@ -75,12 +161,8 @@ def parse_process_name(text: str) -> tuple[str | None, bool]:
     >>> parse_process_name("These genes act in apoptosis.")
     ('These genes act in apoptosis.', False)
     """
-    lines = [line for line in text.splitlines() if line.strip()]
-    for line in lines:
-        m = _HEADER.match(line)
-        if m:
-            return m.group("name").strip(), True
-    return (lines[0].strip(), False) if lines else (None, False)
+    parts = split_answer(text)
+    return parts.name, parts.formatted
 
 
 def geneagent_gene_sets(name: str, *, path: str | os.PathLike | None = None) -> pd.DataFrame:

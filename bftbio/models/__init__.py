@@ -4,7 +4,7 @@ Imports torch and transformers only when a function is called.
 """
 
 from ._encoder import Encoder, load_encoder, resolve_encoder_path
-from ._generate import auto_batch_size, chat_prompt, generate_texts, mean_hidden_states
+from ._generate import auto_batch_size, chat_prompt, continuation_logprobs, generate_texts, mean_hidden_states
 from ._llm import LanguageModel, adapter_fingerprint, load_llm, model_fingerprint, resolve_llm_path
 from ._sources import PACKAGED_MODELS
 
@@ -15,6 +15,7 @@ __all__ = [
     "adapter_fingerprint",
     "auto_batch_size",
     "chat_prompt",
+    "continuation_logprobs",
     "generate_texts",
     "load_encoder",
     "load_llm",

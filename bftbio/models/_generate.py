@@ -183,3 +183,102 @@ def mean_hidden_states(
             if on_batch is not None:
                 on_batch(list(batch), pooled)
     return out
+
+
+def continuation_logprobs(
+    llm: LanguageModel,
+    prompts: Sequence[str],
+    continuations: Sequence[str],
+    *,
+    starts: Sequence[int] | None = None,
+    system: str | None = None,
+    batch_size: int = 8,
+):
+    """The model's mean log-probability of (a span of) each answer, by teacher forcing.
+
+    One forward pass over chat prompt + answer scores every token of the answer
+    from character ``starts[i]`` on, given the prompt and the answer before it.
+    The answer is re-tokenized, so for generated text this is the log-probability
+    of its canonical tokenization, which greedy decoding almost always produced.
+
+    Parameters
+    ----------
+    llm
+        From :func:`bftbio.models.load_llm`.
+    prompts
+        User messages, formatted as :func:`generate_texts` formats them.
+    continuations
+        The assistant's answers (or their beginnings).
+    starts
+        Character offset in each continuation where the scored span begins
+        (default 0: the whole continuation). A token counts when it ends after
+        the offset.
+    system
+        The system message the prompts were asked with.
+    batch_size
+        Sequences per forward pass.
+
+    Returns
+    -------
+    ``float64`` array: the mean natural-log probability per scored token (≤ 0;
+    NaN where the span holds no token).
+
+    Examples
+    --------
+    >>> llm = load_llm()  # doctest: +SKIP
+    >>> continuation_logprobs(llm, ["Name a process."], ["Process: apoptosis"], starts=[9])  # doctest: +SKIP
+    array([-1.73])
+    """
+    import numpy as np
+    import torch
+
+    if isinstance(prompts, str) or isinstance(continuations, str):
+        raise TypeError("prompts and continuations must be sequences of strings, not one string")
+    if len(prompts) != len(continuations):
+        raise ValueError(f"{len(prompts)} prompts but {len(continuations)} continuations")
+    starts = [0] * len(prompts) if starts is None else list(starts)
+    if len(starts) != len(prompts):
+        raise ValueError(f"{len(prompts)} prompts but {len(starts)} starts")
+    model, tokenizer = llm.model, llm.tokenizer
+    rows = []  # (prompt ids, continuation ids, index of the first scored continuation token)
+    for prompt, text, start in zip(prompts, continuations, starts):
+        if getattr(tokenizer, "is_fast", False):
+            enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+            ids = enc["input_ids"]
+            first = next((k for k, (_, end) in enumerate(enc["offset_mapping"]) if end > start), len(ids))
+        else:
+            ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+            first = len(tokenizer(text[:start], add_special_tokens=False)["input_ids"]) if start > 0 else 0
+        rows.append((chat_prompt(tokenizer, prompt, system=system), ids, first))
+    out = np.full(len(rows), np.nan)
+    order = sorted(range(len(rows)), key=lambda i: -(len(rows[i][0]) + len(rows[i][1])))
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    device = next(model.parameters()).device
+    with torch.inference_mode():
+        for b in range(0, len(order), batch_size):
+            batch = [i for i in order[b : b + batch_size] if len(rows[i][1]) > rows[i][2]]
+            if not batch:
+                continue
+            seqs = [rows[i][0] + rows[i][1] for i in batch]
+            width = max(len(s) for s in seqs)
+            # Left padding puts every answer at the end, so only the last `keep`
+            # positions need logits (the vocabulary is large).
+            keep = max(len(rows[i][1]) for i in batch) + 1
+            input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+            attention = torch.zeros((len(batch), width), dtype=torch.long)
+            for row, seq in enumerate(seqs):
+                input_ids[row, width - len(seq) :] = torch.tensor(seq)
+                attention[row, width - len(seq) :] = 1
+            positions = (attention.cumsum(-1) - 1).clamp(min=0)
+            logits = model(input_ids=input_ids.to(device), attention_mask=attention.to(device),
+                           position_ids=positions.to(device), logits_to_keep=keep).logits
+            logprobs = torch.log_softmax(logits.float(), dim=-1).cpu()
+            for row, i in enumerate(batch):
+                ids, first = rows[i][1], rows[i][2]
+                n = len(ids)
+                # Token j of the answer sits at position width - n + j and is predicted
+                # by the logits one position earlier, i.e. at keep-row index keep - n - 1 + j.
+                js = torch.arange(first, n)
+                picked = logprobs[row, keep - n - 1 + js, torch.tensor(ids)[js]]
+                out[i] = float(picked.mean())
+    return out

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..datasets import geneagent_answers, geneagent_gene_sets
+from ..embed._embed import _store_or_none
 from ._enrichment_names import enrichment_names
-from ..metrics import rouge_scores
+from ._geneset_scores import COLUMNS, _NameScorer, default_background, scores_with, summary_metrics, tidy_rows
+from ._genesets import _verify, name_gene_sets
 
 # Exclusion settings reported for the enrichment baseline. On GO-derived sets the
 # headline is "related"; "term" is what GeneAgent's own verification allowed (it
@@ -22,72 +25,216 @@ _LABELS = {
     "lineage": "top enriched GO term (lineage excluded)",
     "related": "top enriched GO term (lineage + near-duplicates excluded)",
 }
+# Exclusion settings of the verification round of LLM methods, the headline first.
+_VERIFY_SETTINGS = {"GO": ("related", "term"), "NeST": ("none",), "MSigDB": ("none",)}
+_VERIFY_LABELS = {
+    "none": "nothing excluded",
+    "term": "term excluded; leaky",
+    "lineage": "lineage excluded",
+    "related": "lineage + near-duplicates excluded",
+}
+_PER_SET = ["dataset", "method", "set_id", "truth", "predicted", "rouge1", "rouge2", "rougeL", "similarity",
+            "percentile"]
 
 
-def _rows(dataset: str, method: str, scores: pd.DataFrame, no_answer: int) -> list[dict]:
-    base = {"task": "gene_set_naming", "dataset": dataset, "split": "test", "method": method, "n": len(scores)}
-    rows = [{**base, "metric": m, "value": float(scores[m].mean())} for m in ("rougeL", "rouge1", "rouge2")]
-    rows.append({**base, "metric": "no_answer", "value": float(no_answer)})
-    return rows
+def _sample(sets: pd.DataFrame, size: int | None, seed: int) -> np.ndarray:
+    """Positions of a seeded sample of sets, in dataset order (all of them when ``size`` is None)."""
+    if size is None or size >= len(sets):
+        return np.arange(len(sets))
+    if size < 1:
+        raise ValueError(f"sample must be a positive number of GO sets, got {size}")
+    return np.sort(np.random.default_rng(seed).choice(len(sets), size=size, replace=False))
 
 
 def benchmark_gene_set_naming(
     datasets: Sequence[str] = ("NeST", "MSigDB", "GO"),
     *,
     methods: Sequence[str] = ("enrichment", "GeneAgent", "GPT-4", "shuffled"),
+    models: Mapping[str, Mapping] | None = None,
+    verify: Sequence[bool] = (False, True),
+    verify_exclude: Mapping[str, Sequence[str]] | None = None,
     data: str | os.PathLike | None = None,
     limit: int | None = None,
+    sample: int | None = None,
     seed: int = 0,
     n_shuffles: int = 20,
-) -> pd.DataFrame:
+    encoder="default",
+    max_new_tokens: int = 96,
+    batch_size: int | str = "auto",
+    cache: bool = True,
+    store=None,
+    progress: bool | None = None,
+    return_per_set: bool = False,
+):
     """Score process names for the GeneAgent gene sets, method by method.
 
-    Methods: ``"enrichment"`` (the top enriched GO BP term, under each exclusion
+    Baselines: ``"enrichment"`` (the top enriched GO BP term, under each exclusion
     setting of :data:`bftbio.knowledge.EXCLUSION_SETTINGS` that applies), the
     published answers of ``"GeneAgent"`` and ``"GPT-4"``, and ``"shuffled"``, the
     trivial baseline: each set named by another set's curated name from the same
     dataset (mean over ``n_shuffles`` seeded permutations), which measures what
     generic words alone score.
 
+    Language models, from ``models``: each label names the sets with
+    :func:`name_gene_sets` (method ``"<label>"``) and, with verification,
+    ``"<label> + verify (<exclusion>)"``, the exclusion saying what the
+    verification's enrichment could not show. On GO-derived sets the headline is
+    ``"lineage + near-duplicates excluded"`` (``exclude="related"``); ``"term
+    excluded; leaky"`` is what GeneAgent's verification allowed (it could look the
+    set's own GO term up), reported beside it.
+
+    Every method is scored by :func:`score_process_names` against the curated
+    names; the background of the percentile is every GO BP term name plus all of
+    the dataset's curated names.
+
     Parameters
     ----------
     datasets
         Any of ``"NeST"``, ``"MSigDB"``, ``"GO"``.
+    methods
+        Baselines to include (any of the four above; ``()`` for none).
+    models
+        ``{label: {"model": ..., "adapter": ...}}``: language models to benchmark,
+        e.g. ``{"base": {}, "BFT": {"adapter": "runs/bft"}}``; ``model`` defaults
+        to ``"default"`` and ``adapter`` to None. Models run one after the other.
+    verify
+        Which variants of each model to run: without (False) and with (True)
+        verification.
+    verify_exclude
+        ``{dataset: settings}``: the exclusion settings of verification, headline
+        first. Default: ``("related", "term")`` on GO, ``("none",)`` on NeST and
+        MSigDB.
     data
         Folder of the GeneAgent files (see :func:`bftbio.datasets.geneagent_gene_sets`).
     limit
         Score only the first ``limit`` sets of each dataset (a quick look).
+    sample
+        Score a seeded random sample of this many GO sets (the GO benchmark has
+        1,000; NeST and MSigDB are always whole). Draws use ``seed``.
+    seed
+        Seed of the GO sample and of the shuffled baseline.
+    encoder
+        The encoder of the similarity and percentile metrics (see
+        :func:`process_name_scores`); None for ROUGE only.
+    max_new_tokens, batch_size
+        Generation settings of :func:`name_gene_sets`.
+    cache, store
+        The store of answers and name vectors (a rerun continues where a killed
+        one stopped).
+    progress
+        Progress bars; default :attr:`bftbio.settings.progress`.
+    return_per_set
+        Also return the per-set scores (e.g. for
+        :func:`bftbio.pl.similarity_distributions`).
 
     Returns
     -------
     Tidy DataFrame: ``task, dataset, split, method, metric, value, n`` with
-    metrics ``rougeL``, ``rouge1``, ``rouge2`` (mean F-measures, stemmed) and
-    ``no_answer`` (sets the method left unnamed; they score 0).
+    metrics ``rougeL``, ``rouge1``, ``rouge2`` (mean F-measures, stemmed),
+    ``similarity``, ``percentile``, ``share_p90``, ``share_p95`` and
+    ``background_n`` (with an encoder; see :func:`score_process_names`),
+    ``no_answer`` (sets the method left unnamed; they score 0), and for language
+    models ``flagged`` (share of answers without a ``Process:`` header),
+    ``revised`` (share of names changed by verification), ``confidence`` (mean
+    log-probability of the names' tokens) and ``wall_s`` (seconds the method
+    took, both rounds for a verified one; near 0 when the store held the answers).
+    With ``return_per_set``, ``(table, per_set)``, ``per_set`` holding
+    ``dataset, method, set_id, truth, predicted, rouge1, rouge2, rougeL,
+    similarity, percentile`` (shuffled: means over the permutations, no
+    ``predicted``).
+
+    Examples
+    --------
+    >>> from bftbio.tasks import benchmark_gene_set_naming
+    >>> table, per_set = benchmark_gene_set_naming(
+    ...     models={"base": {}, "BFT": {"adapter": "runs/bft"}}, sample=200, return_per_set=True
+    ... )  # doctest: +SKIP
     """
+    unknown = [m for m in methods if m not in ("enrichment", "GeneAgent", "GPT-4", "shuffled")]
+    if unknown:
+        raise ValueError(f"unknown method {unknown[0]!r}; choose from enrichment, GeneAgent, GPT-4, shuffled")
+    models = dict(models or {})
+    for label, spec in models.items():
+        if not isinstance(spec, Mapping) or set(spec) - {"model", "adapter"}:
+            raise ValueError(f"models[{label!r}] must be a dict with keys 'model' and/or 'adapter', got {spec!r}")
+    verify = tuple(dict.fromkeys(bool(v) for v in verify))
+    exclusions = {**_VERIFY_SETTINGS, **dict(verify_exclude or {})}
+    the_store = _store_or_none(cache, store)
     rng = np.random.default_rng(seed)
-    rows: list[dict] = []
+    rows: dict[str, list[dict]] = {}
+    per_set: list[pd.DataFrame] = []
+    prepared = {}
+
+    def add(dataset, method, sets, predicted, scorer, extra=None):
+        scores = scores_with(scorer, predicted, sets["name"].tolist(), sets["set_id"].tolist())
+        rows[dataset] += tidy_rows({**summary_metrics(scores), **(extra or {})}, dataset=dataset, method=method,
+                                   split="test", n=len(sets))
+        per_set.append(scores.assign(dataset=dataset, method=method))
+
     for dataset in datasets:
-        sets = geneagent_gene_sets(dataset, path=data)
-        if limit is not None:
-            sets = sets.iloc[:limit].reset_index(drop=True)
+        whole = geneagent_gene_sets(dataset, path=data)
+        sets = whole.iloc[:limit] if limit is not None else whole
+        positions = _sample(sets, sample, seed) if dataset == "GO" else np.arange(len(sets))
+        sets = sets.iloc[positions].reset_index(drop=True)
+        scorer = None
+        if encoder is not None:
+            scorer = _NameScorer(encoder, default_background(whole["name"].tolist()), store=the_store,
+                                 progress=progress)
+        prepared[dataset] = (sets, scorer)
+        rows[dataset] = []
         references = sets["name"].tolist()
         for method in methods:
             if method == "enrichment":
                 for setting in _SETTINGS.get(dataset, ("none", "related")):
                     named = enrichment_names(sets, exclude=setting)
-                    rows += _rows(dataset, _LABELS[setting], rouge_scores(named["process"].tolist(), references),
-                                  int(named["process"].isna().sum()))
+                    add(dataset, _LABELS[setting], sets, named["process"].tolist(), scorer)
             elif method in ("GeneAgent", "GPT-4"):
-                answers = geneagent_answers(dataset, method, path=data).iloc[: len(sets)]
-                rows += _rows(dataset, f"{method} (published)", rouge_scores(answers["answer"].tolist(), references),
-                              int(answers["answer"].isna().sum()))
+                answers = geneagent_answers(dataset, method, path=data).iloc[positions]
+                add(dataset, f"{method} (published)", sets, answers["answer"].tolist(), scorer)
             elif method == "shuffled":
-                runs = []
+                runs, frames = [], []
                 for _ in range(n_shuffles):
                     # A random non-zero rotation: no set keeps its own name.
                     shift = int(rng.integers(1, len(references))) if len(references) > 1 else 0
-                    runs.append(rouge_scores(references[shift:] + references[:shift], references))
-                rows += _rows(dataset, "shuffled curated names (trivial)", sum(runs) / len(runs), 0)
-            else:
-                raise ValueError(f"unknown method {method!r}; choose from enrichment, GeneAgent, GPT-4, shuffled")
-    return pd.DataFrame(rows, columns=["task", "dataset", "split", "method", "metric", "value", "n"])
+                    scores = scores_with(scorer, references[shift:] + references[:shift], references,
+                                         sets["set_id"].tolist())
+                    runs.append(summary_metrics(scores))
+                    frames.append(scores)
+                label = "shuffled curated names (trivial)"
+                mean = {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
+                rows[dataset] += tidy_rows(mean, dataset=dataset, method=label, split="test", n=len(sets))
+                numeric = ["rouge1", "rouge2", "rougeL", "similarity", "percentile"]
+                average = frames[0].assign(predicted=None)
+                average[numeric] = sum(f[numeric] for f in frames) / len(frames)
+                per_set.append(average.assign(dataset=dataset, method=label))
+
+    options = dict(max_new_tokens=max_new_tokens, batch_size=batch_size, progress=progress)
+    for label, spec in models.items():
+        model, adapter = spec.get("model", "default"), spec.get("adapter")
+        for dataset in datasets:
+            sets, scorer = prepared[dataset]
+            started = time.perf_counter()
+            named = name_gene_sets(sets, model=model, adapter=adapter, cache=the_store is not None, store=the_store,
+                                   **options)
+            naming_s = time.perf_counter() - started
+            if False in verify:
+                add(dataset, label, sets, named["process"].tolist(), scorer,
+                    {"flagged": float(named["flagged"].mean()), "confidence": float(named["confidence"].mean()),
+                     "wall_s": naming_s})
+            if True not in verify:
+                continue
+            for setting in exclusions.get(dataset, ("none",)):
+                started = time.perf_counter()
+                checked = _verify(named, model=model, adapter=adapter, exclude=setting, exclude_terms=(),
+                                  enrichment_options=None, n_terms=5, max_q=0.05, store=the_store, **options)
+                add(dataset, f"{label} + verify ({_VERIFY_LABELS[setting]})", sets,
+                    checked["verified_process"].tolist(), scorer,
+                    {"flagged": float(named["flagged"].mean()), "revised": float(checked["revised"].mean()),
+                     "confidence": float(checked["verified_confidence"].mean()),
+                     "wall_s": naming_s + time.perf_counter() - started})
+
+    table = pd.DataFrame([r for d in datasets for r in rows[d]], columns=COLUMNS)
+    if not return_per_set:
+        return table
+    details = pd.concat(per_set, ignore_index=True) if per_set else pd.DataFrame(columns=_PER_SET)
+    return table, details[_PER_SET]

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from bftbio.models import generate_texts, load_llm
@@ -27,3 +28,28 @@ def test_local_folder_loads(tiny_llm_dir, tiny_llm):
 def test_missing_local_model_error():
     with pytest.raises(OSError, match="nobody/no-such-model"):
         load_llm("nobody/no-such-model", device="cpu")
+
+
+def test_continuation_logprobs_match_a_full_forward_pass(tiny_llm):
+    import torch
+
+    from bftbio.models import chat_prompt, continuation_logprobs
+
+    prompts = ["Name a process.", "Tell me about gene TP53, the tumor suppressor."]
+    answers = ["Process: apoptotic process", "Process: DNA damage"]
+    starts = [len("Process: "), 0]
+    got = continuation_logprobs(tiny_llm, prompts, answers, starts=starts, system="Be brief.", batch_size=2)
+    model, tokenizer = tiny_llm.model, tiny_llm.tokenizer
+    for prompt, answer, start, value in zip(prompts, answers, starts, got):
+        head = chat_prompt(tokenizer, prompt, system="Be brief.")
+        enc = tokenizer(answer, add_special_tokens=False, return_offsets_mapping=True)
+        ids = enc["input_ids"]
+        scored = [k for k, (_, end) in enumerate(enc["offset_mapping"]) if end > start]
+        with torch.inference_mode():
+            logits = model(input_ids=torch.tensor([head + ids])).logits[0].log_softmax(-1)
+        expected = [float(logits[len(head) + k - 1, ids[k]]) for k in scored]
+        assert value == pytest.approx(sum(expected) / len(expected), abs=1e-5)
+    assert got.tolist() == pytest.approx(
+        [continuation_logprobs(tiny_llm, [p], [a], starts=[s], system="Be brief.")[0]
+         for p, a, s in zip(prompts, answers, starts)], abs=1e-5)  # padding changes nothing
+    assert np.isnan(continuation_logprobs(tiny_llm, ["x"], [""])[0])
