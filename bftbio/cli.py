@@ -6,6 +6,8 @@
     bftbio train [--config run.yaml] [--FIELD VALUE ...]   LoRA fine-tuning (BFT, SFT, DFT)
     bftbio bench losses [--max-steps N ...]  the four losses on one budget, probes and naming
     bftbio bench genesets [--data DIR]     gene-set naming baselines beside GeneAgent's answers
+    bftbio bench interactions [--data DIR] [--methods ...]   Gene2vec interaction AUROC by embedding source
+    bftbio bench perturbation [--data DIR] [--methods ...]   perturbation response on SIMULATED data
     bftbio embed GENE ... [--source S] [--out F]   gene embeddings (or --profiles: the texts) as CSV
     bftbio store info | export FILE | import FILE  the cache of profiles and vectors
     bftbio info                            versions, settings and where the defaults come from
@@ -46,17 +48,39 @@ def _cmd_bench_genesets(args: argparse.Namespace) -> int:
 
     from .tasks import benchmark_gene_set_naming
 
-    table = benchmark_gene_set_naming(args.datasets, data=args.data, limit=args.limit)
+    for path in (args.out, args.figure):
+        if path and Path(path).exists() and not args.overwrite:
+            raise SystemExit(f"bftbio bench genesets: {path} exists; pass --overwrite to replace it")
+    models = {}
+    if args.base:
+        models["base"] = {}
+    for item in args.adapter:
+        label, _, path = item.partition("=")
+        if not path:
+            raise SystemExit(f"--adapter takes NAME=PATH, got {item!r}")
+        models[label] = {"adapter": path}
+    verify = {"both": (False, True), "no": (False,), "only": (True,)}[args.verify]
+    table, per_set = benchmark_gene_set_naming(
+        args.datasets, data=args.data, limit=args.limit, sample=args.sample, models=models or None, verify=verify,
+        encoder=None if args.no_similarity else "default", max_new_tokens=args.max_new_tokens, return_per_set=True)
     if args.out:
-        if Path(args.out).exists() and not args.overwrite:
-            raise FileExistsError(f"{args.out} exists; pass --overwrite to replace it")
         table.to_csv(args.out, index=False)
-    wide = table.pivot_table(index="method", columns=["dataset", "metric"], values="value", sort=False)
-    metric = wide.xs(args.metric, axis=1, level="metric")
-    n = table.groupby("dataset")["n"].first()
-    with pd.option_context("display.width", 200, "display.max_colwidth", 80):
-        print(f"gene-set naming, mean {args.metric} F-measure (n sets: {n.to_dict()})")
-        print(metric.round(3).to_string())
+    metrics = [m for m in args.metrics if m in set(table["metric"])]
+    with pd.option_context("display.width", 250, "display.max_colwidth", 70, "display.max_columns", 20):
+        for dataset, frame in table.groupby("dataset", sort=False):
+            wide = frame.pivot_table(index="method", columns="metric", values="value", sort=False)
+            n = int(frame["n"].max())
+            print(f"\n{dataset} ({n} sets)")
+            print(wide[[m for m in metrics if m in wide.columns]].round(3).to_string())
+    if args.figure and not per_set.empty and "similarity" in per_set.columns:
+        from .pl import similarity_distributions
+
+        axes = similarity_distributions(per_set)
+        figure = axes.flat[0].figure if hasattr(axes, "flat") else axes.figure
+        figure.savefig(args.figure, dpi=120, bbox_inches="tight")
+        print(f"figure: {args.figure}")
+    if args.out:
+        print(f"tidy table: {args.out}")
     return 0
 
 
@@ -96,6 +120,96 @@ def _cmd_bench_losses(args: argparse.Namespace) -> int:
     with pd.option_context("display.width", 250, "display.max_columns", 50):
         print(wide.round(3).T.to_string())
     print(f"tidy table: {out}")
+    return 0
+
+
+def _cmd_bench_interactions(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .tasks import benchmark_interactions
+
+    for path in (args.out, args.roc):
+        if path and Path(path).exists() and not args.overwrite:
+            raise SystemExit(f"bftbio bench interactions: {path} exists; pass --overwrite to replace it")
+    menu = {"knowledge": {"source": "knowledge"}, "hidden": {"source": "hidden"},
+            "profile": {"source": "profile", "max_new_tokens": args.max_new_tokens},
+            "random": "random", "annotations": "annotations"}
+    methods = {name: menu[name] for name in args.methods}
+    for item in args.adapter:
+        label, _, path = item.partition("=")
+        if not path:
+            raise SystemExit(f"--adapter takes NAME=PATH, got {item!r}")
+        methods[f"profile ({label})"] = {"source": "profile", "adapter": path, "max_new_tokens": args.max_new_tokens}
+    sample = dict(zip(("train", "validation", "test"), args.sample_genes)) if args.sample_genes else None
+    table, scores = benchmark_interactions(methods, data=args.data, sample_genes=sample, combines=args.combines,
+                                           classifiers=args.classifiers, return_scores=True)
+    wide = table[table["metric"].isin(["auroc", "auprc", "n_missing"])].pivot_table(
+        index="method", columns=["split", "metric"], values="value", sort=False)
+    with pd.option_context("display.width", 200):
+        print(f"dataset: {table['dataset'].iloc[0]}; published on the full test split: GenePT 0.83, "
+              "Gene2vec 0.67, random 0.49 (AUROC)")
+        print(wide.round(3).to_string())
+        print(table.drop_duplicates("method")[["method", "setting"]].to_string(index=False))
+    if args.out:
+        table.to_csv(args.out, index=False)
+        print(f"tidy table: {args.out}")
+    if args.roc:
+        from .pl import roc_curves
+
+        ax = roc_curves(scores, title="Gene2vec test split")
+        ax.figure.savefig(args.roc, dpi=120, bbox_inches="tight")
+        print(f"ROC curves: {args.roc}")
+    return 0
+
+
+def _cmd_bench_perturbation(args: argparse.Namespace) -> int:
+    import warnings
+
+    import pandas as pd
+
+    from .tasks import benchmark_perturbation, random_embeddings
+
+    if args.out and Path(args.out).exists() and not args.overwrite:
+        raise SystemExit(f"bftbio bench perturbation: {args.out} exists; pass --overwrite to replace it")
+    menu = {"knowledge": {"source": "knowledge"}, "hidden": {"source": "hidden"},
+            "profile": {"source": "profile", "max_new_tokens": args.max_new_tokens}, "random": "random"}
+    specs = {name: menu[name] for name in args.methods}
+    for item in args.adapter:
+        label, _, path = item.partition("=")
+        if not path:
+            raise SystemExit(f"--adapter takes NAME=PATH, got {item!r}")
+        specs[f"profile ({label})"] = {"source": "profile", "adapter": path, "max_new_tokens": args.max_new_tokens}
+
+    def embedder(spec):  # embeds only the perturbed genes, once the data are simulated
+        def embed(genes):
+            if spec == "random":
+                return random_embeddings(genes, dim=384, seed=args.seed)
+            from .embed import embed_genes
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # genes without an embedding are counted
+                return embed_genes(genes, **spec)
+        return embed
+
+    table = benchmark_perturbation({name: embedder(spec) for name, spec in specs.items()}, seed=args.seed,
+                                   n_cells=args.cells, n_genes=args.genes, n_conditions=args.singles + args.combos,
+                                   n_combos=args.combos, data=args.data)
+    subgroups = ["unseen_single", "combo_seen0", "combo_seen1", "combo_seen2", "all"]
+    shown = table[table["metric"].isin(["pearson_delta", "pearson_delta_de"]) & table["subgroup"].isin(subgroups)]
+    wide = shown.pivot_table(index="method", columns=["metric", "subgroup"], values="value", sort=False,
+                             dropna=False)  # NoChange's correlations are NaN: keep its row
+    wide = wide.reindex(columns=[(m, g) for m in ("pearson_delta", "pearson_delta_de") for g in subgroups
+                                 if (m, g) in wide.columns])
+    n = table[(table["metric"] == "pearson_delta_de") & (table["method"] == "TrainMean")].set_index("subgroup")["n"]
+    with pd.option_context("display.width", 250, "display.max_columns", 20):
+        print(f"SIMULATED DATA, not a measurement: {table['dataset'].iloc[0]}")
+        print(f"{args.cells:,} cells x {args.genes:,} genes, {args.singles} singles + {args.combos} doubles, "
+              f"seed {args.seed}; GEARS simulation split, test conditions per subgroup: "
+              f"{n.reindex(subgroups).dropna().astype(int).to_dict()}")
+        print(wide.round(3).to_string())
+    if args.out:
+        table.to_csv(args.out, index=False)
+        print(f"tidy table: {args.out}")
     return 0
 
 
@@ -197,12 +311,22 @@ def build_parser() -> argparse.ArgumentParser:
     bl.add_argument("--data", default=None, help="benchmark data folder holding geneagent/ (default $BFTBIO_DATA)")
     TrainConfig.add_arguments(bl)
     bl.set_defaults(func=_cmd_bench_losses)
-    gs = bench_sub.add_parser("genesets", help="gene-set naming on the GeneAgent sets: baselines and published answers")
+    gs = bench_sub.add_parser("genesets", help="gene-set naming on the GeneAgent sets beside GeneAgent and GPT-4")
     gs.add_argument("--data", default=None, help="folder of the GeneAgent files (default: $BFTBIO_DATA/geneagent)")
     gs.add_argument("--datasets", nargs="+", default=["NeST", "MSigDB", "GO"], choices=["NeST", "MSigDB", "GO"])
     gs.add_argument("--limit", type=int, default=None, help="only the first N sets of each dataset")
-    gs.add_argument("--metric", default="rougeL", choices=["rougeL", "rouge1", "rouge2", "no_answer"])
+    gs.add_argument("--sample", type=int, default=None, help="a seeded sample of N GO sets")
+    gs.add_argument("--base", action="store_true", help="also name the sets with the base model")
+    gs.add_argument("--adapter", nargs="*", default=[], metavar="NAME=PATH",
+                    help="also name the sets with these LoRA adapters (e.g. bft=runs/losses/bft)")
+    gs.add_argument("--verify", default="both", choices=["both", "no", "only"],
+                    help="model methods without and/or with enrichment verification")
+    gs.add_argument("--max-new-tokens", type=int, default=96)
+    gs.add_argument("--no-similarity", action="store_true", help="ROUGE only (skip the encoder and percentiles)")
+    gs.add_argument("--metrics", nargs="+", default=["rougeL", "similarity", "percentile", "share_p90", "no_answer",
+                                                     "flagged", "wall_s"])
     gs.add_argument("--out", default=None, help="write the tidy table to this CSV")
+    gs.add_argument("--figure", default=None, help="write the similarity distributions to this PNG")
     gs.add_argument("--overwrite", action="store_true")
     gs.set_defaults(func=_cmd_bench_genesets)
 
@@ -231,6 +355,40 @@ def build_parser() -> argparse.ArgumentParser:
     im = st_sub.add_parser("import", help="merge a shared store file into this one")
     im.add_argument("file")
     st.set_defaults(func=_cmd_store)
+
+    bi = bench_sub.add_parser("interactions", help="gene-gene interactions on the Gene2vec splits, by embedding source")
+    bi.add_argument("--data", default=None, help="folder of the Gene2vec files (default: $BFTBIO_DATA/gene2vec)")
+    bi.add_argument("--methods", nargs="+", default=["knowledge", "hidden", "random", "annotations"],
+                    choices=["knowledge", "hidden", "profile", "random", "annotations"])
+    bi.add_argument("--adapter", nargs="*", default=[], metavar="NAME=PATH",
+                    help="also profiles written with these LoRA adapters (e.g. bft=runs/train)")
+    bi.add_argument("--sample-genes", nargs=3, type=int, default=None, metavar=("TRAIN", "VALID", "TEST"),
+                    help="only pairs among a seeded sample of each split's genes (for slow sources)")
+    bi.add_argument("--combines", nargs="+", default=["sum"], choices=["sum", "hadamard", "concat"])
+    bi.add_argument("--classifiers", nargs="+", default=["logistic"], choices=["logistic", "forest", "mlp"])
+    bi.add_argument("--max-new-tokens", type=int, default=128, help="profile length for the profile sources")
+    bi.add_argument("--out", default=None, help="write the tidy table to this CSV")
+    bi.add_argument("--roc", default=None, help="write the test-split ROC curves to this PNG")
+    bi.add_argument("--overwrite", action="store_true")
+    bi.set_defaults(func=_cmd_bench_interactions)
+
+    bp = bench_sub.add_parser("perturbation",
+                              help="perturbation response on SIMULATED Perturb-seq, by embedding source")
+    bp.add_argument("--data", default=None, help="folder of the Gene2vec files, the simulator's gene network "
+                    "(default: $BFTBIO_DATA/gene2vec)")
+    bp.add_argument("--methods", nargs="+", default=["knowledge", "random"],
+                    choices=["knowledge", "hidden", "profile", "random"])
+    bp.add_argument("--adapter", nargs="*", default=[], metavar="NAME=PATH",
+                    help="also profiles written with these LoRA adapters (e.g. bft=runs/train)")
+    bp.add_argument("--cells", type=int, default=20_000)
+    bp.add_argument("--genes", type=int, default=2_000)
+    bp.add_argument("--singles", type=int, default=150)
+    bp.add_argument("--combos", type=int, default=60)
+    bp.add_argument("--seed", type=int, default=0)
+    bp.add_argument("--max-new-tokens", type=int, default=128, help="profile length for the profile sources")
+    bp.add_argument("--out", default=None, help="write the tidy table to this CSV")
+    bp.add_argument("--overwrite", action="store_true")
+    bp.set_defaults(func=_cmd_bench_perturbation)
 
     sub.add_parser("info", help="versions, settings and model locations").set_defaults(func=_cmd_info)
     return parser

@@ -4,5 +4,7 @@ matplotlib is imported inside the functions, so ``import bftbio.pl`` stays cheap
 """
 
 from ._curves import prc_curves, roc_curves
+from ._perturbation import perturbation_scatter
+from ._similarity import similarity_distributions
 
-__all__ = ["prc_curves", "roc_curves"]
+__all__ = ["perturbation_scatter", "prc_curves", "roc_curves", "similarity_distributions"]

@@ -1,15 +1,19 @@
-"""Downstream tasks that use gene knowledge and embeddings: gene–gene interactions and
-gene-set naming (perturbation response to come). Results are tidy frames: task, dataset,
+"""Downstream tasks that use gene knowledge and embeddings: gene–gene interactions,
+gene-set naming and perturbation response. Results are tidy frames: task, dataset,
 split, method, metric, value, n.
 """
 
 from ..metrics import rouge_scores
 from ._enrichment_names import enrichment_names
 from ._geneset_benchmark import benchmark_gene_set_naming
+from ._geneset_scores import process_name_scores, score_process_names
+from ._genesets import name_gene_sets, parse_answer
 from ._interaction import (
     CLASSIFIERS,
     COMBINES,
     InteractionClassifier,
+    annotation_counts,
+    benchmark_interactions,
     combine_pair,
     evaluate_interactions,
     interaction_genes,
@@ -17,18 +21,50 @@ from ._interaction import (
     random_embeddings,
     sample_pairs,
 )
+from ._perturbation import (
+    Additive,
+    EmbeddingRidge,
+    LinearModel,
+    NoChange,
+    PerturbationSplit,
+    TrainMean,
+    benchmark_perturbation,
+    evaluate_perturbation,
+    parse_condition,
+    perturbation_metrics,
+    perturbation_split,
+    prepare_perturbation,
+)
 
 __all__ = [
+    "Additive",
     "CLASSIFIERS",
     "COMBINES",
+    "EmbeddingRidge",
     "InteractionClassifier",
+    "LinearModel",
+    "NoChange",
+    "PerturbationSplit",
+    "TrainMean",
+    "annotation_counts",
     "benchmark_gene_set_naming",
+    "benchmark_interactions",
+    "benchmark_perturbation",
     "combine_pair",
     "enrichment_names",
     "evaluate_interactions",
+    "evaluate_perturbation",
     "interaction_genes",
+    "name_gene_sets",
+    "parse_answer",
+    "parse_condition",
+    "perturbation_metrics",
+    "perturbation_split",
     "predict_network",
+    "prepare_perturbation",
+    "process_name_scores",
     "random_embeddings",
     "rouge_scores",
     "sample_pairs",
+    "score_process_names",
 ]
