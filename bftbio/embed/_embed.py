@@ -254,7 +254,7 @@ def _text_vectors(symbols, source, model, adapter, encoder, *, max_new_tokens, b
 def _hidden_vectors(symbols, model, adapter, *, batch_size, store, progress):
     llm_params = _llm_params(model, adapter)
     params = {"source": "hidden", **llm_params, "prompt_version": PROMPT_VERSION, "prompt": PROFILE_PROMPT,
-              "pooling": "mean of the last hidden layer over the prompt tokens"}
+              "pooling": "mean of the last hidden layer over the prompt tokens, positions from the attention mask"}
     vectors: dict[str, np.ndarray] = {}
     namespace = None
     if store is not None:

@@ -21,6 +21,36 @@ def chat_prompt(tokenizer, user: str, *, system: str | None = None) -> list[int]
     return tokenizer(text)["input_ids"]
 
 
+def _sorted_batches(lengths: Sequence[int], batch_size: int, *, desc: str, progress: bool | None) -> list[list[int]]:
+    """Indices in batches of similar length (longest first), with a progress bar when asked."""
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    show = settings.progress if progress is None else progress
+    if show and len(batches) > 1:
+        from tqdm.auto import tqdm
+
+        return tqdm(batches, desc=desc, unit="batch")
+    return batches
+
+
+def _left_padded(sequences: Sequence[Sequence[int]], pad_id: int):
+    """Token ids left-padded to one width, their attention mask and position ids."""
+    import torch
+
+    width = max(len(s) for s in sequences)
+    input_ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(sequences), width), dtype=torch.long)
+    for row, seq in enumerate(sequences):
+        input_ids[row, width - len(seq) :] = torch.tensor(seq)
+        attention[row, width - len(seq) :] = 1
+    positions = (attention.cumsum(-1) - 1).clamp(min=0)
+    return input_ids, attention, positions
+
+
+def _pad_id(tokenizer) -> int:
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+
 def generate_texts(
     llm: LanguageModel,
     prompts: Sequence[str],
@@ -76,25 +106,14 @@ def generate_texts(
         batch_size = auto_batch_size(llm, max((len(e) for e in encoded), default=1) + max_new_tokens)
     if not isinstance(batch_size, int) or batch_size < 1 or max_new_tokens < 1:
         raise ValueError(f"batch_size ('auto' or int) and max_new_tokens must be positive, got {batch_size!r} and {max_new_tokens}")
-    order = sorted(range(len(encoded)), key=lambda i: (-len(encoded[i]), i))
-    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    show = settings.progress if progress is None else progress
-    if show and len(batches) > 1:
-        from tqdm.auto import tqdm
-
-        batches = tqdm(batches, desc="generating", unit="batch")
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    batches = _sorted_batches([len(e) for e in encoded], batch_size, desc="generating", progress=progress)
+    pad_id = _pad_id(tokenizer)
     device = next(model.parameters()).device
     answers: list[str] = [""] * len(encoded)
     with torch.inference_mode():
         for batch in batches:
-            width = max(len(encoded[i]) for i in batch)
-            input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-            attention = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, i in enumerate(batch):
-                ids = encoded[i]
-                input_ids[row, width - len(ids) :] = torch.tensor(ids)
-                attention[row, width - len(ids) :] = 1
+            input_ids, attention, _ = _left_padded([encoded[i] for i in batch], pad_id)
+            width = input_ids.shape[1]
             out = model.generate(
                 input_ids=input_ids.to(device),
                 attention_mask=attention.to(device),
@@ -157,25 +176,13 @@ def mean_hidden_states(
     model, tokenizer = llm.model, llm.tokenizer
     encoded = [tokenizer(t)["input_ids"] for t in texts]
     out = np.zeros((len(encoded), model.config.hidden_size), dtype=np.float32)
-    order = sorted(range(len(encoded)), key=lambda i: (-len(encoded[i]), i))
-    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    show = settings.progress if progress is None else progress
-    if show and len(batches) > 1:
-        from tqdm.auto import tqdm
-
-        batches = tqdm(batches, desc="hidden states", unit="batch")
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    batches = _sorted_batches([len(e) for e in encoded], batch_size, desc="hidden states", progress=progress)
     device = next(model.parameters()).device
     with torch.inference_mode():
         for batch in batches:
-            width = max(len(encoded[i]) for i in batch)
-            input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-            attention = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, i in enumerate(batch):
-                input_ids[row, width - len(encoded[i]) :] = torch.tensor(encoded[i])
-                attention[row, width - len(encoded[i]) :] = 1
+            input_ids, attention, positions = _left_padded([encoded[i] for i in batch], _pad_id(tokenizer))
             result = model(input_ids=input_ids.to(device), attention_mask=attention.to(device),
-                           output_hidden_states=True, logits_to_keep=1)
+                           position_ids=positions.to(device), output_hidden_states=True, logits_to_keep=1)
             hidden = result.hidden_states[-1].float()
             mask = attention.to(device).unsqueeze(-1).to(hidden.dtype)
             pooled = ((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).cpu().numpy()
@@ -252,24 +259,17 @@ def continuation_logprobs(
         rows.append((chat_prompt(tokenizer, prompt, system=system), ids, first))
     out = np.full(len(rows), np.nan)
     order = sorted(range(len(rows)), key=lambda i: -(len(rows[i][0]) + len(rows[i][1])))
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    pad_id = _pad_id(tokenizer)
     device = next(model.parameters()).device
     with torch.inference_mode():
         for b in range(0, len(order), batch_size):
             batch = [i for i in order[b : b + batch_size] if len(rows[i][1]) > rows[i][2]]
             if not batch:
                 continue
-            seqs = [rows[i][0] + rows[i][1] for i in batch]
-            width = max(len(s) for s in seqs)
             # Left padding puts every answer at the end, so only the last `keep`
             # positions need logits (the vocabulary is large).
             keep = max(len(rows[i][1]) for i in batch) + 1
-            input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-            attention = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, seq in enumerate(seqs):
-                input_ids[row, width - len(seq) :] = torch.tensor(seq)
-                attention[row, width - len(seq) :] = 1
-            positions = (attention.cumsum(-1) - 1).clamp(min=0)
+            input_ids, attention, positions = _left_padded([rows[i][0] + rows[i][1] for i in batch], pad_id)
             logits = model(input_ids=input_ids.to(device), attention_mask=attention.to(device),
                            position_ids=positions.to(device), logits_to_keep=keep).logits
             logprobs = torch.log_softmax(logits.float(), dim=-1).cpu()

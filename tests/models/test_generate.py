@@ -53,3 +53,21 @@ def test_continuation_logprobs_match_a_full_forward_pass(tiny_llm):
         [continuation_logprobs(tiny_llm, [p], [a], starts=[s], system="Be brief.")[0]
          for p, a, s in zip(prompts, answers, starts)], abs=1e-5)  # padding changes nothing
     assert np.isnan(continuation_logprobs(tiny_llm, ["x"], [""])[0])
+
+
+def test_hidden_states_do_not_depend_on_padding():
+    """Left padding must not shift positions (GPT-2 has absolute position embeddings)."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from bftbio.models import LanguageModel, mean_hidden_states
+    from tests.conftest import build_tiny_tokenizer
+
+    tokenizer = build_tiny_tokenizer()
+    torch.manual_seed(0)
+    config = GPT2Config(vocab_size=len(tokenizer), n_embd=32, n_layer=2, n_head=4, n_positions=128)
+    llm = LanguageModel(GPT2LMHeadModel(config).eval(), tokenizer, "tiny-gpt2")
+    texts = ["TP53", "Tell me about gene MDM2 and what it does.", "HBB beta globin", "ERBB2"]
+    together = mean_hidden_states(llm, texts, batch_size=4, progress=False)
+    alone = np.concatenate([mean_hidden_states(llm, [t], batch_size=1, progress=False) for t in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
