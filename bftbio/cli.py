@@ -43,6 +43,27 @@ def _cmd_kb_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _adapters(items: list[str]) -> dict[str, str]:
+    """``--adapter NAME=PATH ...`` as ``{name: path}``."""
+    out = {}
+    for item in items:
+        label, _, path = item.partition("=")
+        if not label or not path:
+            raise SystemExit(f"--adapter takes NAME=PATH, got {item!r}")
+        out[label] = path
+    return out
+
+
+def _embedding_specs(args: argparse.Namespace) -> dict:
+    """``--methods`` and ``--adapter`` as ``{method: embed_genes options or a baseline name}``."""
+    menu = {"knowledge": {"source": "knowledge"}, "hidden": {"source": "hidden"},
+            "profile": {"source": "profile", "max_new_tokens": args.max_new_tokens}}
+    specs = {name: menu.get(name, name) for name in args.methods}  # "random", "annotations" stay names
+    for label, path in _adapters(args.adapter).items():
+        specs[f"profile ({label})"] = {"source": "profile", "adapter": path, "max_new_tokens": args.max_new_tokens}
+    return specs
+
+
 def _cmd_bench_genesets(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -54,11 +75,7 @@ def _cmd_bench_genesets(args: argparse.Namespace) -> int:
     models = {}
     if args.base:
         models["base"] = {}
-    for item in args.adapter:
-        label, _, path = item.partition("=")
-        if not path:
-            raise SystemExit(f"--adapter takes NAME=PATH, got {item!r}")
-        models[label] = {"adapter": path}
+    models.update({label: {"adapter": path} for label, path in _adapters(args.adapter).items()})
     verify = {"both": (False, True), "no": (False,), "only": (True,)}[args.verify]
     table, per_set = benchmark_gene_set_naming(
         args.datasets, data=args.data, limit=args.limit, sample=args.sample, models=models or None, verify=verify,
@@ -131,15 +148,7 @@ def _cmd_bench_interactions(args: argparse.Namespace) -> int:
     for path in (args.out, args.roc):
         if path and Path(path).exists() and not args.overwrite:
             raise SystemExit(f"bftbio bench interactions: {path} exists; pass --overwrite to replace it")
-    menu = {"knowledge": {"source": "knowledge"}, "hidden": {"source": "hidden"},
-            "profile": {"source": "profile", "max_new_tokens": args.max_new_tokens},
-            "random": "random", "annotations": "annotations"}
-    methods = {name: menu[name] for name in args.methods}
-    for item in args.adapter:
-        label, _, path = item.partition("=")
-        if not path:
-            raise SystemExit(f"--adapter takes NAME=PATH, got {item!r}")
-        methods[f"profile ({label})"] = {"source": "profile", "adapter": path, "max_new_tokens": args.max_new_tokens}
+    methods = _embedding_specs(args)
     sample = dict(zip(("train", "validation", "test"), args.sample_genes)) if args.sample_genes else None
     table, scores = benchmark_interactions(methods, data=args.data, sample_genes=sample, combines=args.combines,
                                            classifiers=args.classifiers, return_scores=True)
@@ -171,14 +180,7 @@ def _cmd_bench_perturbation(args: argparse.Namespace) -> int:
 
     if args.out and Path(args.out).exists() and not args.overwrite:
         raise SystemExit(f"bftbio bench perturbation: {args.out} exists; pass --overwrite to replace it")
-    menu = {"knowledge": {"source": "knowledge"}, "hidden": {"source": "hidden"},
-            "profile": {"source": "profile", "max_new_tokens": args.max_new_tokens}, "random": "random"}
-    specs = {name: menu[name] for name in args.methods}
-    for item in args.adapter:
-        label, _, path = item.partition("=")
-        if not path:
-            raise SystemExit(f"--adapter takes NAME=PATH, got {item!r}")
-        specs[f"profile ({label})"] = {"source": "profile", "adapter": path, "max_new_tokens": args.max_new_tokens}
+    specs = _embedding_specs(args)
 
     def embedder(spec):  # embeds only the perturbed genes, once the data are simulated
         def embed(genes):
