@@ -1,22 +1,149 @@
-"""The main job: everything bftbio can do, end to end, into one run directory.
+"""The main job: the whole pipeline, end to end, into one run directory.
 
-It grows with the product. Today it checks the knowledge base, writes gene
-profiles with the default language model and from the knowledge base, embeds
-both with the default encoder, and reports how the gene vectors relate.
+``bftbio run`` (or :func:`run_main_job`) does, on the embedded defaults:
+
+1. checks the knowledge base (NCBI Gene + GO snapshot);
+2. fine-tunes the default model with LoRA, once with ``bft`` and once with ``sft`` on
+   the same small budget, on training data built from the knowledge base with the
+   GeneAgent benchmark's gene sets and the interaction benchmark's validation and
+   test genes kept out (adapters are cached: a second run reuses them);
+3. embeds the genes the tasks need: knowledge profiles, and the base model, the SFT
+   and the BFT adapters (hidden states by default; model-written profiles on request);
+4. gene–gene interactions on a seeded sample of the Gene2vec splits (model choice on
+   validation, AUROC on test, random and annotation baselines beside);
+5. perturbation response on SIMULATED Perturb-seq data, with the honest baselines;
+6. gene-set naming on GeneAgent's sets (NeST, MSigDB, a seeded sample of GO) beside
+   GeneAgent's and GPT-4's published answers;
+
+and writes the adapters, the store entries it used, every table as CSV, the figures
+as PNG and ``report.md`` that puts them together with the versions and settings.
+Profiles, vectors and answers are cached in the store (:mod:`bftbio.store`), so a
+second run does no model work it has done before.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import logging
+import os
+import shutil
 import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ._settings import logger, package_versions, settings
+from .store import Store
 
-DEMO_GENES = ["TP53", "MDM2", "CDKN1A", "BRCA1", "HBB", "HBA1", "CD3E", "MS4A1", "ALB", "INS"]
+DEMO_GENES = ["TP53", "MDM2", "HBB"]
 DEMO_NAMES = ["p53", "HER2", "7157", "ENSG00000141510", "NOT_A_GENE"]
+_STORE_KINDS = ("profile", "profile_vector", "knowledge_vector", "hidden_vector", "geneset_answer",
+                "geneset_verification")  # what the run directory's store.sqlite keeps (not the name cache)
+
+
+def _f(default, help: str):
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: list(default) if isinstance(default, list) else dict(default),
+                     metadata={"help": help})
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class RunConfig:
+    """The main job's settings (see each field's help); ``bftbio run --config run.yaml``.
+
+    Examples
+    --------
+    >>> RunConfig().losses
+    ['bft', 'sft']
+    >>> RunConfig.quick().max_steps
+    4
+    """
+
+    seed: int = _f(0, "Seeds the training data, the samples of genes and gene sets, and the simulation.")
+    # Training.
+    losses: list = _f(["bft", "sft"], "Losses to fine-tune with, on the same budget (first: the one the run features).")
+    n_genes: int = _f(24, "Genes drawn for profile examples of the training data.")
+    n_gene_sets: int = _f(12, "GO BP terms drawn for gene-set examples (the GeneAgent sets are kept out).")
+    num_epochs: float = _f(1.0, "Passes over the training data.")
+    max_steps: int = _f(-1, "Stop training after this many steps (-1: use num_epochs).")
+    # Embeddings and gene-gene interactions.
+    interaction_genes: list = _f([500, 150, 350], "Genes sampled from the Gene2vec train, validation, test splits.")
+    sources: list = _f(["hidden"], "Model embedding sources besides the knowledge profiles: 'hidden' and/or "
+                       "'profile' (model-written profiles: the paper's route, slow on a CPU).")
+    profile_tokens: int = _f(64, "Length of model-written profiles, in tokens.")
+    # Perturbation (simulated).
+    perturbation_cells: int = _f(6000, "Simulated cells.")
+    perturbation_genes: int = _f(1000, "Simulated measured genes.")
+    perturbation_singles: int = _f(60, "Simulated single-gene perturbations.")
+    perturbation_combos: int = _f(20, "Simulated two-gene perturbations.")
+    # Gene-set naming.
+    naming_sets: int = _f(10, "Gene sets per dataset: the first N of NeST and MSigDB, a seeded sample of N of GO.")
+    naming_verify: bool = _f(True, "Also name the sets with the first loss's adapter plus enrichment verification.")
+    naming_tokens: int = _f(64, "Length of each naming answer, in tokens.")
+    naming_similarity: bool = _f(True, "Score names by encoder similarity and background percentile too (the "
+                                 "first run encodes ~28,000 GO names once); False: ROUGE only.")
+
+    @classmethod
+    def quick(cls, **overrides) -> RunConfig:
+        """A budget of a few minutes (a smoke run, not a measurement)."""
+        values = dict(n_genes=8, n_gene_sets=4, max_steps=4, interaction_genes=[300, 100, 200],
+                      perturbation_cells=2000, perturbation_genes=400, perturbation_singles=30,
+                      perturbation_combos=10, naming_sets=3, naming_verify=False, naming_tokens=48,
+                      naming_similarity=False)
+        return cls(**{**values, **overrides})
+
+    @classmethod
+    def from_dict(cls, values: dict, *, quick: bool = False) -> RunConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown run options {unknown}; known: {sorted(known)}")
+        return cls.quick(**values) if quick else cls(**values)
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike, *, quick: bool = False) -> RunConfig:
+        import yaml
+
+        with open(path) as fh:
+            values = yaml.safe_load(fh) or {}
+        if not isinstance(values, dict):
+            raise ValueError(f"{path} must hold a mapping of option: value")
+        return cls.from_dict(values, quick=quick)
+
+    def __post_init__(self) -> None:
+        from .train import LOSSES
+
+        bad = [x for x in self.losses if x not in LOSSES]
+        if not self.losses or bad:
+            raise ValueError(f"losses must be a non-empty list of {LOSSES}, got {self.losses!r}")
+        bad = [x for x in self.sources if x not in ("hidden", "profile")]
+        if bad:
+            raise ValueError(f"sources may hold 'hidden' and 'profile', got {bad}")
+        if len(self.interaction_genes) != 3 or min(self.interaction_genes) < 2:
+            raise ValueError(f"interaction_genes needs three sizes >= 2 (train, validation, test), "
+                             f"got {self.interaction_genes!r}")
+        if self.naming_sets < 1:
+            raise ValueError(f"naming_sets must be >= 1, got {self.naming_sets}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+class _RecordingStore(Store):
+    """The default store, remembering which namespaces the run used (to export them)."""
+
+    def __init__(self, path=None) -> None:
+        super().__init__(path)
+        self.used: set[str] = set()
+
+    def namespace(self, kind: str, params) -> str:
+        ns = super().namespace(kind, params)
+        self.used.add(ns)
+        return ns
 
 
 def _prepare_out(out: str | Path | None, overwrite: bool) -> Path:
@@ -27,9 +154,22 @@ def _prepare_out(out: str | Path | None, overwrite: bool) -> Path:
     return path
 
 
+def _data_folder(dataset: str, data) -> Path | None:
+    """The folder of a benchmark's files, or None when they are not there."""
+    from .datasets import dataset_dir
+
+    folder = dataset_dir(dataset, Path(data) / dataset if data else None)
+    marker = {"geneagent": "datasets", "gene2vec": "."}[dataset]
+    return folder if (folder / marker).is_dir() and any(folder.iterdir()) else None
+
 
 def run_main_job(
-    out: str | Path | None = None, *, quick: bool = False, overwrite: bool = False, data: str | Path | None = None
+    out: str | Path | None = None,
+    *,
+    config: RunConfig | dict | str | os.PathLike | None = None,
+    quick: bool = False,
+    overwrite: bool = False,
+    data: str | Path | None = None,
 ) -> Path:
     """Run the main job and return its run directory.
 
@@ -38,155 +178,456 @@ def run_main_job(
     out
         The run directory (default ``runs/<date-time>``); it must be empty or new
         unless ``overwrite``.
+    config
+        A :class:`RunConfig`, a dict of its fields or a YAML file of them; default
+        the full budget (about 25 minutes on 2 CPU cores with an empty cache).
     quick
-        A smaller budget (fewer genes, shorter profiles).
+        Start from :meth:`RunConfig.quick` (a few minutes) instead of the full budget.
     overwrite
         Allow writing into a non-empty run directory.
     data
         Folder holding the benchmark data (``geneagent/``, ``gene2vec/``); default
-        ``$BFTBIO_DATA``. Benchmarks whose files are missing are skipped, with a note.
+        ``$BFTBIO_DATA``. Tasks whose files are missing are skipped, with a note in
+        the report; the GeneAgent files are needed to keep its sets out of training.
+
+    Returns
+    -------
+    The run directory: ``report.md``, ``run.log``, ``settings.json``, ``adapters/``,
+    ``store.sqlite`` and the tables (``*.csv``) and figures (``*.png``) of the report.
     """
-    import pandas as pd
-
-    from . import knowledge
-    from .knowledge import knowledge_profile
-    from .models import generate_texts, load_encoder, load_llm
-
+    if isinstance(config, RunConfig):
+        cfg = config
+    elif isinstance(config, dict):
+        cfg = RunConfig.from_dict(config, quick=quick)
+    elif config is not None:
+        cfg = RunConfig.from_yaml(config, quick=quick)
+    else:
+        cfg = RunConfig.quick() if quick else RunConfig()
     path = _prepare_out(out, overwrite)
     handler = logging.FileHandler(path / "run.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logger.addHandler(handler)
-    if logger.level > logging.INFO:
+    if logger.level > logging.INFO or logger.level == logging.NOTSET:
         settings.verbosity = "info"
+    store = _RecordingStore()
     started = time.perf_counter()
     steps: list[tuple[str, float]] = []
+    report: dict[str, Any] = {"config": cfg, "quick": quick}
 
     def step(name: str, t0: float) -> None:
         steps.append((name, time.perf_counter() - t0))
-        logger.info("%s: %.1f s", name, steps[-1][1])
+        logger.info("step done: %s, %.1f s", name, steps[-1][1])
 
     try:
-        # 1. Knowledge base.
+        geneagent = _data_folder("geneagent", data)
+        gene2vec = _data_folder("gene2vec", data)
+        report["data"] = {"geneagent": geneagent, "gene2vec": gene2vec}
+
         t0 = time.perf_counter()
-        table = knowledge.genes()
-        resolved = knowledge.resolve_symbols(DEMO_NAMES, warn=False)
-        kb_facts = {
-            "genes": len(table),
-            "protein-coding genes": int((table["type"] == "protein-coding").sum()),
-            "GO BP gene sets (3-100 genes, propagated)": len(knowledge.gene_sets("BP", min_size=3, max_size=100)),
-        }
-        resolved.rename("official symbol").rename_axis("name").to_frame().to_csv(path / "symbol_resolution.csv")
+        report["kb"] = _knowledge(path)
         step("knowledge base", t0)
 
-        # 2. Profiles: from the knowledge base, and written by the language model.
-        genes = DEMO_GENES[:6] if quick else DEMO_GENES
-        max_new_tokens = 48 if quick else 160
         t0 = time.perf_counter()
-        kb_profiles = [knowledge_profile(g) for g in genes]
-        llm = load_llm("default")
-        llm_profiles = generate_texts(llm, [f"Tell me about gene {g}." for g in genes], max_new_tokens=max_new_tokens)
-        profiles = pd.DataFrame({"gene": genes, "knowledge": kb_profiles, "language_model": llm_profiles})
-        profiles.to_csv(path / "profiles.csv", index=False)
-        step("profiles", t0)
+        held_out = _interaction_held_out_genes(cfg, gene2vec) if gene2vec else []
+        report["training"], adapters = _training(path, cfg, geneagent, held_out)
+        step("fine-tuning", t0)
+        models = {"base": None, **{loss.upper(): adapter for loss, adapter in adapters.items()}}
 
-        # 3. Embeddings and their similarities.
         t0 = time.perf_counter()
-        encoder = load_encoder("default")
-        rows = []
-        for source in ("knowledge", "language_model"):
-            vectors = encoder.encode(profiles[source].tolist(), progress=False)
-            sims = vectors @ vectors.T
-            for i, a in enumerate(genes):
-                for j, b in enumerate(genes):
-                    if i < j:
-                        rows.append({"source": source, "gene_a": a, "gene_b": b, "cosine": float(sims[i, j])})
-        similarity = pd.DataFrame(rows)
-        similarity.to_csv(path / "similarity.csv", index=False)
-        step("embeddings", t0)
+        report["profiles"] = _demo_profiles(path, cfg, models, store)
+        step("example profiles", t0)
 
-        def cos(source, a, b):
-            sel = similarity[(similarity.source == source) & (similarity.gene_a.isin([a, b]))
-                             & (similarity.gene_b.isin([a, b]))]
-            return float(sel["cosine"].iloc[0])
+        if gene2vec:
+            t0 = time.perf_counter()
+            report["interactions"] = _interactions(path, cfg, models, gene2vec, store)
+            step("gene-gene interactions", t0)
+            t0 = time.perf_counter()
+            report["perturbation"] = _perturbation(path, cfg, models, gene2vec, store)
+            step("perturbation (simulated)", t0)
+        else:
+            logger.info("interactions and perturbation skipped: no Gene2vec files (pass --data or set BFTBIO_DATA)")
+        if geneagent:
+            t0 = time.perf_counter()
+            report["naming"] = _naming(path, cfg, models, geneagent, store)
+            step("gene-set naming", t0)
+        else:
+            logger.info("gene-set naming skipped: no GeneAgent files (pass --data or set BFTBIO_DATA)")
 
-        checks = pd.DataFrame(
-            [{"source": s, "cos(TP53, MDM2)": cos(s, "TP53", "MDM2"), "cos(TP53, HBB)": cos(s, "TP53", "HBB")}
-             for s in ("knowledge", "language_model")]
-        )
-        # 4. Gene-set naming baselines beside GeneAgent's published answers.
-        t0 = time.perf_counter()
-        naming = _gene_set_naming(path, data, quick)
-        step("gene-set naming baselines", t0)
-
+        kept = [ns for ns in store.used if ns.split("-")[0] in _STORE_KINDS]
+        store.export(path / "store.sqlite", namespaces=sorted(kept), overwrite=True)
         total = time.perf_counter() - started
-        _write_report(path, kb_facts, resolved, profiles, checks, naming, steps, total, quick)
+        report["steps"], report["total"] = steps, total
+        _write_report(path, report)
         print(f"bftbio run finished in {total:.0f} s; report: {path / 'report.md'}")
-        print(checks.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     finally:
         logger.removeHandler(handler)
         handler.close()
+        store.close()
     return path
 
 
-def _gene_set_naming(path: Path, data, quick: bool):
-    """ROUGE-L of the no-LLM baselines and the published answers, or None without the files."""
-    from .datasets import dataset_dir
-    from .tasks import benchmark_gene_set_naming
-
-    folder = dataset_dir("geneagent", Path(data) / "geneagent" if data else None)
-    if not (folder / "datasets").is_dir():
-        logger.info("gene-set naming skipped: no GeneAgent files (pass --data or set BFTBIO_DATA)")
-        return None
-    datasets = ("NeST", "MSigDB") if quick else ("NeST", "MSigDB", "GO")
-    # --quick scores ROUGE only; the full run adds encoder similarity and percentiles
-    # (the ~28,000 background names are encoded once, then served by the store).
-    table = benchmark_gene_set_naming(datasets, data=folder, encoder=None if quick else "default")
-    table.to_csv(path / "gene_set_naming.csv", index=False)
-    wide = table[table.metric == "rougeL"].pivot_table(index="method", columns="dataset", values="value", sort=False)
-    return wide.reset_index()
-
-
-def _write_report(path, kb_facts, resolved, profiles, checks, naming, steps, total, quick) -> None:
+# -- steps --------------------------------------------------------------------------------
+def _knowledge(path: Path) -> dict:
     from . import knowledge
 
-    prov = knowledge.provenance()
+    table = knowledge.genes()
+    resolved = knowledge.resolve_symbols(DEMO_NAMES, warn=False)
+    resolved.rename("official symbol").rename_axis("name").to_frame().to_csv(path / "symbol_resolution.csv")
+    return {
+        "facts": {
+            "genes": len(table),
+            "protein-coding genes": int((table["type"] == "protein-coding").sum()),
+            "GO BP gene sets (3-100 genes, propagated)": len(knowledge.gene_sets("BP", min_size=3, max_size=100)),
+        },
+        "resolved": resolved,
+        "provenance": knowledge.provenance(),
+    }
+
+
+def _interaction_held_out_genes(cfg: RunConfig, gene2vec: Path) -> list[str]:
+    """The genes of the sampled validation and test pairs: training never sees them."""
+    from .datasets import gene2vec_interactions
+    from .tasks import sample_pairs
+
+    genes: set[str] = set()
+    for split, n in zip(("validation", "test"), cfg.interaction_genes[1:]):
+        pairs = sample_pairs(gene2vec_interactions(split, path=gene2vec), n, seed=cfg.seed)
+        genes |= set(pairs["gene_a"]) | set(pairs["gene_b"])
+    return sorted(genes)
+
+
+def _train_config(cfg: RunConfig, loss: str, geneagent: Path | None, held_out: list[str]):
+    from .train import TrainConfig
+
+    return TrainConfig(loss=loss, n_genes=cfg.n_genes, n_gene_sets=cfg.n_gene_sets, num_epochs=cfg.num_epochs,
+                       max_steps=cfg.max_steps, seed=cfg.seed, exclude="geneagent" if geneagent else None,
+                       benchmark_data=str(geneagent) if geneagent else None, exclude_genes=held_out,
+                       logging_steps=2)
+
+
+def _cached_adapter(config) -> tuple[Path, bool]:
+    """Train into a cache folder named by the configuration's hash; reuse a finished run."""
+    from .train import finetune
+
+    values = {k: v for k, v in config.to_dict().items() if k not in ("output_dir", "overwrite", "benchmark_data")}
+    key = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    folder = Path(settings.cachedir) / "adapters" / f"{config.loss}-{key}"
+    if (folder / "bftbio_provenance.json").exists():
+        logger.info("reusing the finished %s run in %s", config.loss, folder)
+        return folder, True
+    finetune(config=dataclasses.replace(config, output_dir=str(folder)))
+    return folder, False
+
+
+def _training(path: Path, cfg: RunConfig, geneagent: Path | None, held_out: list[str]):
+    import pandas as pd
+
+    if geneagent is None:
+        logger.warning("no GeneAgent files: training data cannot keep the gene-set benchmark out, and naming is "
+                       "skipped")
+    rows, logs, adapters = [], {}, {}
+    for loss in cfg.losses:
+        folder, reused = _cached_adapter(_train_config(cfg, loss, geneagent, held_out))
+        target = path / "adapters" / loss
+        shutil.copytree(folder, target, ignore=shutil.ignore_patterns("checkpoint-*"), dirs_exist_ok=True)
+        adapters[loss] = target
+        prov = json.loads((folder / "bftbio_provenance.json").read_text())
+        logs[loss] = json.loads((folder / "log_history.json").read_text())
+        rows.append({"loss": loss, "steps": prov["steps"], "train_examples": prov["n_train_examples"],
+                     "validation_examples": prov["n_validation_examples"],
+                     "validation_ce_before": prov["validation_ce_before"],
+                     "validation_ce_after": prov["validation_ce_after"], "train_seconds": prov["train_seconds"],
+                     "reused_from_cache": reused})
+    table = pd.DataFrame(rows)
+    table.to_csv(path / "training.csv", index=False)
+    _training_figure(logs, path / "training.png")
+    data_prov = json.loads((adapters[cfg.losses[0]] / "bftbio_provenance.json").read_text())["data"]
+    return {"table": table, "held_out_genes": len(held_out), "data": data_prov}, adapters
+
+
+def _demo_profiles(path: Path, cfg: RunConfig, models: dict, store: Store):
+    import pandas as pd
+
+    from .embed import gene_profiles
+
+    table = pd.DataFrame({"gene": DEMO_GENES})
+    table["knowledge"] = gene_profiles(DEMO_GENES, source="knowledge", store=store)["profile"].tolist()
+    for label, adapter in models.items():
+        texts = gene_profiles(DEMO_GENES, adapter=adapter, max_new_tokens=cfg.profile_tokens, store=store)
+        table[label] = texts["profile"].tolist()
+    table.to_csv(path / "profiles.csv", index=False)
+    return table
+
+
+def _embedding_methods(cfg: RunConfig, models: dict, store: Store) -> dict:
+    """``{method: embed_genes options}``: knowledge, and each model with each source."""
+    methods = {"knowledge": {"source": "knowledge", "store": store}}
+    for source in cfg.sources:
+        for label, adapter in models.items():
+            spec = {"source": source, "adapter": adapter, "store": store}
+            if source == "profile":
+                spec["max_new_tokens"] = cfg.profile_tokens
+            methods[f"{source} ({label})"] = spec
+    return methods
+
+
+def _interactions(path: Path, cfg: RunConfig, models: dict, gene2vec: Path, store: Store) -> dict:
+    from .pl import roc_curves
+    from .tasks import benchmark_interactions
+
+    methods = {**_embedding_methods(cfg, models, store), "random": "random", "annotations": "annotations"}
+    sample = dict(zip(("train", "validation", "test"), cfg.interaction_genes))
+    table, scores = benchmark_interactions(methods, data=gene2vec, sample_genes=sample, seed=cfg.seed,
+                                           combines=("sum", "concat"), return_scores=True)
+    table.to_csv(path / "interactions.csv", index=False)
+    ax = roc_curves(scores, title="Gene2vec test pairs (sampled genes)")
+    ax.figure.savefig(path / "interactions_roc.png", dpi=120, bbox_inches="tight")
+    _close(ax.figure)
+    wide = table[table["metric"] == "auroc"].pivot_table(index="method", columns="split", values="value", sort=False)
+    n = table[table["metric"] == "auroc"].groupby("split")["n"].max().to_dict()
+    settings_ = table.drop_duplicates("method").set_index("method")["setting"]
+    wide = wide.reindex(columns=[c for c in ("validation", "test") if c in wide.columns]).reset_index()
+    wide["chosen on validation"] = wide["method"].map(settings_).fillna("")
+    return {"table": wide, "n": n, "dataset": table["dataset"].iloc[0]}
+
+
+def _perturbation(path: Path, cfg: RunConfig, models: dict, gene2vec: Path, store: Store) -> dict:
+    import warnings
+
+    from .embed import embed_genes
+    from .tasks import benchmark_perturbation, random_embeddings
+
+    def embedder(spec):
+        def embed(genes):
+            if spec == "random":
+                return random_embeddings(genes, dim=384, seed=cfg.seed)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                return embed_genes(genes, **spec)
+        return embed
+
+    specs = {**_embedding_methods(cfg, models, store), "random": "random"}
+    table = benchmark_perturbation({name: embedder(spec) for name, spec in specs.items()}, seed=cfg.seed,
+                                   n_cells=cfg.perturbation_cells, n_genes=cfg.perturbation_genes,
+                                   n_conditions=cfg.perturbation_singles + cfg.perturbation_combos,
+                                   n_combos=cfg.perturbation_combos, data=gene2vec)
+    table.to_csv(path / "perturbation.csv", index=False)
+    subgroups = [g for g in ("unseen_single", "combo_seen0", "combo_seen1", "combo_seen2", "all")
+                 if g in set(table["subgroup"])]
+    shown = table[(table["metric"] == "pearson_delta") & table["subgroup"].isin(subgroups)]
+    wide = shown.pivot_table(index="method", columns="subgroup", values="value", sort=False, dropna=False)
+    wide = wide.reindex(columns=subgroups)
+    n = shown.groupby("subgroup")["n"].max().reindex(subgroups).to_dict()
+    _bars(wide, path / "perturbation.png", ylabel="Pearson r of predicted vs observed change (delta)",
+          title=f"SIMULATED Perturb-seq ({cfg.perturbation_cells:,} cells): test conditions")
+    return {"table": wide.reset_index(), "n": n, "dataset": table["dataset"].iloc[0]}
+
+
+def _naming(path: Path, cfg: RunConfig, models: dict, geneagent: Path, store: Store) -> dict:
+    import pandas as pd
+
+    from .pl import similarity_distributions
+    from .tasks import benchmark_gene_set_naming
+
+    featured = cfg.losses[0].upper()
+    verified = (False, True) if cfg.naming_verify else (False,)
+    specs = {label: {"adapter": adapter, "verify": verified if label == featured else (False,)}
+             for label, adapter in models.items()}
+    options = dict(data=geneagent, encoder="default" if cfg.naming_similarity else None, models=specs,
+                   max_new_tokens=cfg.naming_tokens, store=store, seed=cfg.seed, return_per_set=True,
+                   verify_exclude={"GO": ("related",)})  # GO: the headline exclusion only
+    tables, per_sets = [], []
+    for datasets, size in ((("NeST", "MSigDB"), {"limit": cfg.naming_sets}), (("GO",), {"sample": cfg.naming_sets})):
+        table, per_set = benchmark_gene_set_naming(datasets, **size, **options)
+        tables.append(table)
+        per_sets.append(per_set)
+    table, per_set = pd.concat(tables, ignore_index=True), pd.concat(per_sets, ignore_index=True)
+    table.to_csv(path / "gene_set_naming.csv", index=False)
+    per_set.to_csv(path / "gene_set_naming_per_set.csv", index=False)
+    axes = similarity_distributions(per_set, value_key="similarity" if cfg.naming_similarity else "rougeL")
+    figure = axes.flat[0].figure if hasattr(axes, "flat") else axes.figure
+    figure.savefig(path / "gene_set_naming.png", dpi=120, bbox_inches="tight")
+    _close(figure)
+    metrics = ["rougeL", "similarity", "percentile", "flagged", "wall_s"]
+    wides = {}
+    for dataset, frame in table.groupby("dataset", sort=False):
+        wide = frame.pivot_table(index="method", columns="metric", values="value", sort=False)
+        wides[dataset] = (wide.reindex(columns=[m for m in metrics if m in wide.columns]).reset_index(),
+                          int(frame["n"].max()))
+    background = table.loc[table["metric"] == "background_n", "value"]
+    return {"tables": wides, "background_n": int(background.max()) if len(background) else None}
+
+
+# -- figures ------------------------------------------------------------------------------
+def _close(figure) -> None:
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+
+
+def _training_figure(logs: dict, target: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for loss, history in logs.items():
+        rows = [r for r in history if "ce" in r]
+        axes[0].plot([r["step"] for r in rows], [r["ce"] for r in rows], marker="o", label=loss)
+        weights = [r for r in rows if "mean_sample_weight" in r]
+        if weights and loss.startswith("bft"):
+            axes[1].plot([r["step"] for r in weights], [r["mean_sample_weight"] for r in weights], marker="o",
+                         label=loss)
+    axes[0].set(xlabel="optimiser step", ylabel="cross-entropy of the targets", title="Training batches")
+    axes[1].set(xlabel="optimiser step", ylabel="mean sample weight s_b", title="BFT sample weights",
+                ylim=(0, 1.02))
+    for ax in axes:
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
+    fig.tight_layout()
+    fig.savefig(target, dpi=120)
+    plt.close(fig)
+
+
+def _bars(wide, target: Path, *, ylabel: str, title: str) -> None:
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * wide.shape[1] + 3), 4))
+    width = 0.8 / max(len(wide), 1)
+    x = np.arange(wide.shape[1])
+    colors = plt.get_cmap("tab20").colors  # one colour per method (tab10 repeats after ten)
+    for i, (method, row) in enumerate(wide.iterrows()):
+        ax.bar(x + i * width - 0.4 + width / 2, row.to_numpy(dtype=float), width, label=method,
+               color=colors[i % len(colors)])
+    ax.set_xticks(x, list(wide.columns))
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set(ylabel=ylabel, title=title)
+    ax.legend(fontsize=7, ncol=2, bbox_to_anchor=(1.01, 1), loc="upper left")
+    fig.tight_layout()
+    fig.savefig(target, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+# -- the report ---------------------------------------------------------------------------
+def _write_report(path: Path, r: dict) -> None:
+    cfg: RunConfig = r["config"]
+    kb = r["kb"]
+    prov = kb["provenance"]
+    tr = r["training"]
     lines = [
         "# bftbio run report",
         "",
-        f"Finished {datetime.now():%Y-%m-%d %H:%M}, {total:.0f} s{' (quick)' if quick else ''}, device "
-        f"`{settings.resolve_device()}`, model `{settings.default_model}`, encoder `{settings.default_encoder}`.",
+        f"Finished {datetime.now():%Y-%m-%d %H:%M} in {r['total']:.0f} s{' (quick settings: a smoke run)' if r['quick'] else ''}"
+        f" on device `{settings.resolve_device()}`; model `{settings.default_model}`, encoder "
+        f"`{settings.default_encoder}`. Settings: `settings.json`; log: `run.log`.",
         "",
         "## Knowledge base",
         "",
-        *[f"- {k}: {v:,}" for k, v in kb_facts.items()],
+        *[f"- {k}: {v:,}" for k, v in kb["facts"].items()],
         "- sources: " + ", ".join(f"{k} {v}" for k, v in prov.get("source_dates", {}).items())
-        + " (Debian " + ", ".join(f"{p['debian_package']} {p['debian_version']}" for p in prov.get("packages", {}).values()) + ")",
+        + " (Debian " + ", ".join(f"{p['debian_package']} {p['debian_version']}"
+                                  for p in prov.get("packages", {}).values()) + ")",
+        "- symbol resolution: " + ", ".join(f"{n} → {s if isinstance(s, str) else '(unknown)'}"
+                                            for n, s in kb["resolved"].items()),
         "",
-        "Symbol resolution:",
+        "## Fine-tuning",
         "",
-        "| name | official symbol |",
-        "|---|---|",
-        *[f"| {n} | {s if isinstance(s, str) else '(unknown)'} |" for n, s in resolved.items()],
+        f"LoRA on the default model, {', '.join(cfg.losses)} on the same data and budget "
+        f"({tr['data'].get('n_records', {}).get('train', '?')} training records from "
+        f"{tr['data'].get('n_genes', {}).get('train', '?')} genes and "
+        f"{tr['data'].get('n_gene_sets', {}).get('train', '?')} GO terms; the GeneAgent benchmark's sets "
+        f"({tr['data'].get('exclusion', {}).get('n_terms_excluded', 0):,} related GO terms) and "
+        f"{tr['held_out_genes']} genes of the interaction validation and test pairs kept out). "
+        "Validation cross-entropy is on held-out genes and GO terms. Adapters: `adapters/`; table: `training.csv`.",
         "",
-        "## Gene profiles and their embeddings",
+        _markdown_table(tr["table"]),
         "",
-        "Cosine similarity of the encoder's vectors of each profile (a related pair should score above "
-        "an unrelated one):",
+        "![training](training.png)",
         "",
-        _markdown_table(checks),
+        "*Left: cross-entropy of the training batches by step, per loss. Right: the mean BFT sample weight "
+        "s_b = 1 - p_b (p_b the minimum group confidence); near 1 means every sample still counts fully.*",
         "",
-        "What the language model wrote (first 300 characters):",
+        "## What the models write",
         "",
-        *[f"- **{g}**: {t[:300]}" for g, t in zip(profiles["gene"], profiles["language_model"])],
+        f"Profiles of {', '.join(DEMO_GENES)} (first 240 characters; `profiles.csv` has them whole):",
         "",
-        "## Gene-set naming (GeneAgent benchmark), mean ROUGE-L",
-        "",
-        _markdown_table(naming) if naming is not None else
-        "Skipped: the GeneAgent files were not found (pass `--data DIR` or set `BFTBIO_DATA`).",
-        "",
+    ]
+    profiles = r["profiles"]
+    for column in profiles.columns[1:]:
+        lines.append(f"**{column}**")
+        lines.append("")
+        lines += [f"- {g}: {str(t)[:240].replace(chr(10), ' ')}" for g, t in zip(profiles["gene"], profiles[column])]
+        lines.append("")
+    if "interactions" in r:
+        it = r["interactions"]
+        lines += [
+            "## Gene–gene interactions",
+            "",
+            f"{it['dataset']}; pairs: " + ", ".join(f"{k} {v}" for k, v in it["n"].items()) + ". AUROC; "
+            "combination (sum or concat of the two genes' vectors) chosen on validation; `prior` always says the "
+            "training share of positives, `random` embeddings and `annotations` (GO term counts) are the trivial "
+            "baselines. Table: `interactions.csv`.",
+            "",
+            _markdown_table(it["table"]),
+            "",
+            "![ROC curves](interactions_roc.png)",
+            "",
+            "*ROC curves of every method on the test pairs; the diagonal is chance.*",
+            "",
+        ]
+    if "perturbation" in r:
+        pt = r["perturbation"]
+        lines += [
+            "## Perturbation response — SIMULATED DATA",
+            "",
+            f"**Simulated, not measured:** {pt['dataset']}. Real Perturb-seq data cannot reach this machine; the "
+            "simulator spreads effects along the Gene2vec network. Pearson r between predicted and observed "
+            "expression change on held-out conditions (GEARS simulation split), per subgroup; test conditions: "
+            + ", ".join(f"{k} {int(v)}" for k, v in pt["n"].items() if v == v) + ". Table: `perturbation.csv`.",
+            "",
+            _markdown_table(pt["table"]),
+            "",
+            "![perturbation](perturbation.png)",
+            "",
+            "*Bars: Pearson r of predicted vs observed change per method and subgroup, on simulated data. "
+            "NoChange predicts no change (r undefined, no bar).*",
+            "",
+        ]
+    if "naming" in r:
+        nm = r["naming"]
+        lines += [
+            "## Gene-set naming beside GeneAgent",
+            "",
+            f"GeneAgent's benchmark: the first {cfg.naming_sets} NeST and MSigDB sets and a seeded sample of "
+            f"{cfg.naming_sets} GO sets. ROUGE-L (stemmed)"
+            + (f", cosine similarity of encoder vectors of the predicted and curated names, and the percentile of "
+               f"the curated name among {nm['background_n']:,} background process names ranked by similarity to "
+               "the prediction. " if nm["background_n"] else " only (`naming_similarity` is off). ") +
+            "`GeneAgent` and `GPT-4` are their published answers; `enrichment` names a set by its top enriched "
+            "GO term (on GO sets with the set's own term and its relatives excluded); `shuffled` (other sets' "
+            "names) is the trivial baseline. `flagged`: share of answers without a `Process:` header. "
+            "Tables: `gene_set_naming.csv`, per set `gene_set_naming_per_set.csv`.",
+            "",
+        ]
+        for dataset, (wide, n) in nm["tables"].items():
+            lines += [f"**{dataset}** ({n} sets)", "", _markdown_table(wide), ""]
+        lines += [
+            "![naming](gene_set_naming.png)",
+            "",
+            f"*Distribution over gene sets of the {'encoder similarity' if cfg.naming_similarity else 'ROUGE-L'} "
+            "between each method's name and the curated name (ECDF: a curve further right names more sets "
+            "well), one panel per dataset.*",
+            "",
+        ]
+    skipped = [name for name, folder in r["data"].items() if folder is None]
+    if skipped:
+        lines += ["## Skipped", "", f"No files for {', '.join(skipped)}: pass `--data DIR` or set `BFTBIO_DATA`.", ""]
+    lines += [
         "## Steps",
         "",
-        *[f"- {name}: {sec:.1f} s" for name, sec in steps],
+        *[f"- {name}: {sec:.1f} s" for name, sec in r["steps"]],
         "",
         "## Versions",
         "",
@@ -194,13 +635,20 @@ def _write_report(path, kb_facts, resolved, profiles, checks, naming, steps, tot
         "",
     ]
     (path / "report.md").write_text("\n".join(lines))
-    (path / "settings.json").write_text(json.dumps({"quick": quick, "settings": repr(settings)}, indent=1))
+    (path / "settings.json").write_text(json.dumps(
+        {"quick": r["quick"], "config": cfg.to_dict(), "settings": repr(settings),
+         "data": {k: str(v) if v else None for k, v in r["data"].items()}, "versions": package_versions()},
+        indent=1))
 
 
 def _markdown_table(frame) -> str:
     """A small DataFrame as a markdown table (no tabulate dependency)."""
     def cell(v):
-        return f"{v:.3f}" if isinstance(v, float) else str(v)
+        if isinstance(v, bool):
+            return str(v)
+        if isinstance(v, float):
+            return "" if v != v else f"{v:.3f}"
+        return str(v)
 
     lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * frame.shape[1]]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]

@@ -1,6 +1,6 @@
 """The ``bftbio`` command line: one entry point for every job.
 
-    bftbio run [--quick] [--out DIR] [--data DIR]   the main job (see README)
+    bftbio run [--quick] [--config run.yaml] [--out DIR] [--data DIR]   the main job (see README)
     bftbio kb build [--source DIR]         rebuild the knowledge snapshot from Debian's files
     bftbio kb info                         what the knowledge snapshot holds
     bftbio train [--config run.yaml] [--FIELD VALUE ...]   LoRA fine-tuning (BFT, SFT, DFT)
@@ -24,7 +24,7 @@ from pathlib import Path
 def _cmd_run(args: argparse.Namespace) -> int:
     from ._pipeline import run_main_job
 
-    run_main_job(out=args.out, quick=args.quick, overwrite=args.overwrite, data=args.data)
+    run_main_job(out=args.out, config=args.config, quick=args.quick, overwrite=args.overwrite, data=args.data)
     return 0
 
 
@@ -77,6 +77,12 @@ def _cmd_bench_genesets(args: argparse.Namespace) -> int:
         models["base"] = {}
     models.update({label: {"adapter": path} for label, path in _adapters(args.adapter).items()})
     verify = {"both": (False, True), "no": (False,), "only": (True,)}[args.verify]
+    if args.verify_models is not None:  # verification for these labels only; the others name without it
+        unknown = sorted(set(args.verify_models) - set(models))
+        if unknown:
+            raise SystemExit(f"--verify-models {unknown} are not among the models {sorted(models)}")
+        for label, spec in models.items():
+            spec["verify"] = verify if label in args.verify_models else (False,)
     table, per_set = benchmark_gene_set_naming(
         args.datasets, data=args.data, limit=args.limit, sample=args.sample, models=models or None, verify=verify,
         encoder=None if args.no_similarity else "default", max_new_tokens=args.max_new_tokens, return_per_set=True)
@@ -280,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the main job end to end on the embedded defaults")
     run.add_argument("--quick", action="store_true", help="a few minutes instead of the full budget")
+    run.add_argument("--config", default=None, help="YAML file of RunConfig fields (with --quick: overrides of "
+                     "the quick budget); see docs/main-job.md")
     run.add_argument("--out", default=None, help="run directory (default: runs/<date-time>)")
     run.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty run directory")
     run.add_argument("--data", default=None, help="benchmark data folder (geneagent/, gene2vec/); default $BFTBIO_DATA")
@@ -323,6 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also name the sets with these LoRA adapters (e.g. bft=runs/losses/bft)")
     gs.add_argument("--verify", default="both", choices=["both", "no", "only"],
                     help="model methods without and/or with enrichment verification")
+    gs.add_argument("--verify-models", nargs="+", default=None, metavar="NAME",
+                    help="run verification for these models only (e.g. bft); the others name without it")
     gs.add_argument("--max-new-tokens", type=int, default=96)
     gs.add_argument("--no-similarity", action="store_true", help="ROUGE only (skip the encoder and percentiles)")
     gs.add_argument("--metrics", nargs="+", default=["rougeL", "similarity", "percentile", "share_p90", "no_answer",

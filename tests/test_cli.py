@@ -1,4 +1,5 @@
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,30 +31,65 @@ def test_readme_has_two_setup_commands_and_ci_runs_the_second():
     setup = readme.split("## Set up from scratch", 1)[1].split("\n## ", 1)[0]
     commands = re.findall(r"```bash\n(.+?)\n```", setup, flags=re.S)
     assert len(commands) == 2
-    assert commands[0].endswith("bftbio run") and "pytest" in commands[1]
+    assert re.search(r"bftbio run( --data \S+)?$", commands[0]) and "pytest" in commands[1]
     ci = (ROOT / ".ci" / "run").read_text()
     assert "<!-- test-command -->" in ci and "<!-- test-command -->" in setup.split(commands[1])[0]
 
 
 @pytest.mark.slow
 def test_main_job_quick(tmp_path):
+    """The main job end to end on the quick budget, twice: the second run reuses the cache."""
+    import os
+
+    from matplotlib.image import imread
+
     out = tmp_path / "run"
     data = ROOT.parent / "shared" / "data"
-    args = [sys.executable, "-m", "bftbio", "run", "--quick", "--out", str(out)]
-    if data.exists():
-        args += ["--data", str(data)]
-    done = subprocess.run(args, capture_output=True, text=True, env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"})
-    assert done.returncode == 0, done.stderr[-2000:]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "BFTBIO_CACHE": str(tmp_path / "cache")}
+    models = tmp_path / "cache" / "models"  # the converted default model, not the cache under test
+    home_models = Path(os.environ.get("BFTBIO_CACHE", Path.home() / ".cache" / "bftbio")) / "models"
+    if home_models.is_dir():
+        shutil.copytree(home_models, models)
+    command = [sys.executable, "-m", "bftbio", "run", "--quick", *(["--data", str(data)] if data.exists() else [])]
+    done = subprocess.run([*command, "--out", str(out)], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
     report = (out / "report.md").read_text()
-    assert "| p53 | TP53 |" in report
+    assert "p53 → TP53" in report and "NOT_A_GENE → (unknown)" in report
+    training = pd.read_csv(out / "training.csv")
+    assert training["loss"].tolist() == ["bft", "sft"] and (training["steps"] == 4).all()
+    assert not training["reused_from_cache"].any()
+    for loss in ("bft", "sft"):
+        assert (out / "adapters" / loss / "adapter_model.safetensors").stat().st_size > 0
     profiles = pd.read_csv(out / "profiles.csv")
-    assert len(profiles) == 6 and profiles["language_model"].str.len().min() > 20
+    assert profiles["gene"].tolist() == ["TP53", "MDM2", "HBB"]
+    for column in ("knowledge", "base", "BFT", "SFT"):
+        assert profiles[column].str.len().min() > 20, column
+    for png in out.glob("*.png"):
+        assert imread(png).ndim == 3, png
+    assert (out / "store.sqlite").stat().st_size > 0
     if data.exists():
+        interactions = pd.read_csv(out / "interactions.csv")
+        test_auroc = interactions[(interactions.metric == "auroc") & (interactions.split == "test")]
+        assert {"knowledge", "hidden (BFT)", "hidden (base)", "random", "prior"} <= set(test_auroc["method"])
+        assert test_auroc["value"].between(0, 1).all()
+        perturbation = pd.read_csv(out / "perturbation.csv")
+        assert perturbation["dataset"].str.contains("simulated").all()
+        assert "SIMULATED" in report
         naming = pd.read_csv(out / "gene_set_naming.csv")
-        assert set(naming["dataset"]) == {"NeST", "MSigDB"}
-    # A second run into the same folder refuses to overwrite it.
-    again = subprocess.run(args, capture_output=True, text=True)
-    assert again.returncode != 0 and "not empty" in again.stderr
+        assert set(naming["dataset"]) == {"NeST", "MSigDB", "GO"}
+        assert {"base", "BFT", "SFT", "GeneAgent (published)", "GPT-4 (published)",
+                "shuffled curated names (trivial)"} <= set(naming["method"])
+        assert sorted(p.name for p in out.glob("*.png")) == ["gene_set_naming.png", "interactions_roc.png",
+                                                            "perturbation.png", "training.png"]
+    # A second run reuses the adapters and the store: no training, no generation.
+    again = subprocess.run([*command, "--out", str(tmp_path / "run2")], capture_output=True, text=True, env=env)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert pd.read_csv(tmp_path / "run2" / "training.csv")["reused_from_cache"].all()
+    log = (tmp_path / "run2" / "run.log").read_text()
+    assert "reusing the finished bft run" in log and "generating" not in log
+    # A run into a non-empty folder refuses to overwrite it.
+    refused = subprocess.run([*command, "--out", str(out)], capture_output=True, text=True, env=env)
+    assert refused.returncode != 0 and "not empty" in refused.stderr
 
 
 def test_embed_and_store_commands(tmp_path, capsys, monkeypatch, real_kb):

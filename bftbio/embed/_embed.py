@@ -39,6 +39,7 @@ PROFILE_PROMPT = "Tell me about gene {gene}."
 MAX_CHARS = 2000
 #: Options of :func:`bftbio.knowledge.knowledge_profile` for ``source="knowledge"``.
 KNOWLEDGE_OPTIONS = {"max_terms": 12, "max_chars": MAX_CHARS}
+#: What ``embed_genes`` embeds: model-written profiles, knowledge-base text, or the model's hidden state.
 SOURCES = ("profile", "knowledge", "hidden")
 _ENCODE_CHUNK = 512  # profiles encoded (and committed to the store) together
 

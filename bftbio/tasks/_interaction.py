@@ -18,7 +18,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from .. import knowledge
 from ..datasets import gene2vec_interactions
 
+#: How two gene vectors become one pair vector (see :func:`combine_pair`); all symmetric.
 COMBINES = ("sum", "hadamard", "concat")
+#: Classifier names :class:`InteractionClassifier` accepts besides a scikit-learn estimator.
 CLASSIFIERS = ("logistic", "forest", "mlp")
 MISSING = ("drop", "prior")
 

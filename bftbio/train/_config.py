@@ -64,6 +64,7 @@ class TrainConfig:
     exclude_jaccard: float | None = _f(0.5, "Exclusion rule: keep out terms with gene Jaccard >= this (null: off).")
     benchmark_data: str | None = _f(None, "Folder of the GeneAgent files (default: $BFTBIO_DATA/geneagent).")
     user_data: str | None = _f(None, "Extra prompt/answer pairs to train on (.jsonl or .csv).")
+    exclude_genes: list = _f([], "Genes never drawn for profile examples (e.g. a benchmark's test genes).")
 
     def __post_init__(self) -> None:
         from ._loss import LOSSES

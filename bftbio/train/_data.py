@@ -223,6 +223,7 @@ def build_training_data(
     max_genes_shown: int = 20,
     seed: int = 0,
     user_records: Iterable[dict] | None = None,
+    exclude_genes: Iterable[str] = (),
 ) -> TrainingData:
     """Build instruction data from the knowledge base, benchmark-clean by default.
 
@@ -245,6 +246,9 @@ def build_training_data(
         Seeds every draw and split.
     user_records
         Extra prompt/answer dicts (e.g. from :func:`read_records`), added to train.
+    exclude_genes
+        Genes never drawn for profile examples (names are resolved to official
+        symbols), e.g. the test genes of an interaction benchmark.
 
     Returns
     -------
@@ -268,7 +272,9 @@ def build_training_data(
     for gene, go_ids in annotations.groupby("symbol", observed=True)["go_id"]:
         terms = sorted({names.get(t) for t in go_ids} - {None, "biological_process"})
         processes_of[str(gene)] = terms
-    coding = [g for g in table.index[table["type"] == "protein-coding"] if len(processes_of.get(g, ())) >= 3]
+    kept_out = set(knowledge.resolve_symbols(list(exclude_genes), warn=False).dropna()) if exclude_genes else set()
+    coding = [g for g in table.index[table["type"] == "protein-coding"]
+              if len(processes_of.get(g, ())) >= 3 and g not in kept_out]
     chosen_genes = rng.sample(sorted(coding), min(n_genes, len(coding)))
     gene_split = _split(chosen_genes, holdout, rng)
 
@@ -293,6 +299,7 @@ def build_training_data(
         "n_genes": {k: len(v) for k, v in gene_split.items()},
         "n_gene_sets": {k: len(v) for k, v in term_split.items()},
         "wordings": wordings,
+        "genes_kept_out": len(kept_out),
         "exclusion": {**exclusion_record, "bp_terms_3_100": len(all_sets),
                       "bp_terms_3_100_excluded": len(set(all_sets) & excluded),
                       "bp_terms_3_100_available": len(allowed)},

@@ -155,10 +155,13 @@ def validation_losses(model, features: list[dict], config: TrainConfig, batch_si
 def data_from_config(config: TrainConfig) -> TrainingData:
     """The knowledge-base training data a :class:`TrainConfig` describes."""
     user = read_records(config.user_data) if config.user_data else None
+    kept_out = config.exclude_genes  # a comma-separated string from the command line
+    kept_out = [g.strip() for g in kept_out.split(",") if g.strip()] if isinstance(kept_out, str) else kept_out
     return build_training_data(
         n_genes=config.n_genes, n_gene_sets=config.n_gene_sets, wordings=config.wordings,
         exclude=config.exclude, benchmark_data=config.benchmark_data, lineage=config.exclude_lineage,
         jaccard=config.exclude_jaccard, seed=config.seed, user_records=user,
+        exclude_genes=kept_out or (),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+#: The losses :func:`lm_loss` computes: SFT, DFT, BFT (the released form) and BFT-local (the revised form).
 LOSSES = ("sft", "dft", "bft", "bft-local")
 
 IGNORE_INDEX = -100

@@ -344,3 +344,15 @@ def test_default_model_names_two_nest_sets(real_kb, store):
     assert named["process"].map(lambda p: isinstance(p, str) and len(p) > 2).all()
     assert (named["confidence"] <= 0).all()
     assert all(c["universe_size"] > 15_000 and c["terms"] for c in named["checked"])
+
+
+@needs_shared
+def test_benchmark_verify_per_model(real_kb, tiny_llm, store):
+    """A model's own ``verify`` overrides the benchmark's: only that model gets the verified variant."""
+    table = benchmark_gene_set_naming(
+        ("NeST",), methods=(), models={"a": {"model": tiny_llm, "verify": (False, True)},
+                                        "b": {"model": tiny_llm, "verify": (False,)}},
+        data=SHARED, limit=2, encoder=None, max_new_tokens=3, store=store, progress=False, verify=(False,))
+    assert list(pd.unique(table["method"])) == ["a", "a + verify (nothing excluded)", "b"]
+    with pytest.raises(ValueError, match="'verify'"):
+        benchmark_gene_set_naming(("NeST",), methods=(), models={"a": {"adapters": "x"}}, data=SHARED)

@@ -78,3 +78,14 @@ def test_geneagent_benchmark_is_kept_out():
     assert 5000 < removed < 6000 and len(sets) - removed > 3800  # ~5,500 removed, ~4,100 left
     data = build_training_data(n_genes=5, n_gene_sets=50, exclude="geneagent", benchmark_data=SHARED)
     assert set().union(*data.terms.values()).isdisjoint(terms)
+
+
+def test_exclude_genes_are_never_drawn(small):
+    """Genes kept out (e.g. a benchmark's test genes; aliases resolved) never get profile examples."""
+    drawn = sorted(set().union(*small.genes.values()))
+    kept_out = drawn[:5] + ["p53"]
+    again = build_training_data(n_genes=30, n_gene_sets=20, wordings=2, exclude={"go_ids": ["GO:0006915"]}, seed=1,
+                                exclude_genes=kept_out)
+    used = set().union(*again.genes.values())
+    assert used.isdisjoint(drawn[:5] + ["TP53"]) and len(used) == len(drawn)
+    assert again.provenance["genes_kept_out"] == 6
