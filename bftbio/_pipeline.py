@@ -392,23 +392,11 @@ def _interactions(path: Path, cfg: RunConfig, models: dict, gene2vec: Path, stor
 
 
 def _perturbation(path: Path, cfg: RunConfig, models: dict, gene2vec: Path, store: Store) -> dict:
-    import warnings
-
-    from .embed import embed_genes
-    from .tasks import benchmark_perturbation, random_embeddings
-
-    def embedder(spec):
-        def embed(genes):
-            if spec == "random":
-                return random_embeddings(genes, dim=384, seed=cfg.seed)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                return embed_genes(genes, **spec)
-        return embed
+    from .tasks import benchmark_perturbation
 
     specs = {**_embedding_methods(cfg, models, store), "random": "random"}
-    table = benchmark_perturbation({name: embedder(spec) for name, spec in specs.items()}, seed=cfg.seed,
-                                   n_cells=cfg.perturbation_cells, n_genes=cfg.perturbation_genes,
+    table = benchmark_perturbation(specs, seed=cfg.seed, n_cells=cfg.perturbation_cells,
+                                   n_genes=cfg.perturbation_genes,
                                    n_conditions=cfg.perturbation_singles + cfg.perturbation_combos,
                                    n_combos=cfg.perturbation_combos, data=gene2vec)
     table.to_csv(path / "perturbation.csv", index=False)
@@ -466,9 +454,6 @@ def _close(figure) -> None:
 
 
 def _training_figure(logs: dict, target: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))

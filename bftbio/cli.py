@@ -178,30 +178,14 @@ def _cmd_bench_interactions(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_perturbation(args: argparse.Namespace) -> int:
-    import warnings
-
     import pandas as pd
 
-    from .tasks import benchmark_perturbation, random_embeddings
+    from .tasks import benchmark_perturbation
 
     if args.out and Path(args.out).exists() and not args.overwrite:
         raise SystemExit(f"bftbio bench perturbation: {args.out} exists; pass --overwrite to replace it")
-    specs = _embedding_specs(args)
-
-    def embedder(spec):  # embeds only the perturbed genes, once the data are simulated
-        def embed(genes):
-            if spec == "random":
-                return random_embeddings(genes, dim=384, seed=args.seed)
-            from .embed import embed_genes
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)  # genes without an embedding are counted
-                return embed_genes(genes, **spec)
-        return embed
-
-    table = benchmark_perturbation({name: embedder(spec) for name, spec in specs.items()}, seed=args.seed,
-                                   n_cells=args.cells, n_genes=args.genes, n_conditions=args.singles + args.combos,
-                                   n_combos=args.combos, data=args.data)
+    table = benchmark_perturbation(_embedding_specs(args), seed=args.seed, n_cells=args.cells, n_genes=args.genes,
+                                   n_conditions=args.singles + args.combos, n_combos=args.combos, data=args.data)
     subgroups = ["unseen_single", "combo_seen0", "combo_seen1", "combo_seen2", "all"]
     shown = table[table["metric"].isin(["pearson_delta", "pearson_delta_de"]) & table["subgroup"].isin(subgroups)]
     wide = shown.pivot_table(index="method", columns=["metric", "subgroup"], values="value", sort=False,

@@ -1023,8 +1023,24 @@ def evaluate_perturbation(
     return table
 
 
+def _spec_embeddings(name: str, spec, genes: list[str], seed: int) -> pd.DataFrame:
+    """The embeddings that a spec of :func:`benchmark_interactions` gives for ``genes``."""
+    from ._interaction import random_embeddings
+
+    if spec == "random":
+        return random_embeddings(genes, seed=seed)
+    if not isinstance(spec, Mapping):
+        raise ValueError(f"method {name!r}: give a DataFrame, a function, 'random' or embed_genes options, "
+                         f"got {spec!r}")
+    from ..embed import embed_genes
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # genes without an embedding are counted in n_fallback
+        return embed_genes(genes, **spec)
+
+
 def benchmark_perturbation(
-    methods: Mapping[str, pd.DataFrame | Callable[[list[str]], pd.DataFrame]],
+    methods: Mapping[str, pd.DataFrame | Callable[[list[str]], pd.DataFrame] | Mapping | str],
     adata=None,
     *,
     seed: int = 0,
@@ -1049,9 +1065,11 @@ def benchmark_perturbation(
     Parameters
     ----------
     methods
-        ``{name: embeddings}``: a gene × dimension DataFrame, or a function that takes
-        the list of perturbed genes and returns one (so slow sources embed only those
-        genes). Each gives ``EmbeddingRidge (name)`` and ``LinearModel (name)``.
+        ``{name: embeddings}``: a gene × dimension DataFrame, a function that takes
+        the list of perturbed genes and returns one, or a spec as
+        :func:`benchmark_interactions` takes it (``"random"``, or the keyword
+        arguments of :func:`bftbio.embed_genes`); functions and specs embed only the
+        perturbed genes. Each gives ``EmbeddingRidge (name)`` and ``LinearModel (name)``.
     adata
         Cells to use instead of simulating (prepared with the default options), or an
         AnnData prepared by :func:`prepare_perturbation`.
@@ -1092,7 +1110,12 @@ def benchmark_perturbation(
                     for g in parse_condition(c, control=params["control"], separator=params["separator"])})
     models: dict[str, _PerturbationModel] = {"NoChange": NoChange(), "TrainMean": TrainMean(), "Additive": Additive()}
     for name, source in methods.items():
-        table = source(genes) if callable(source) else source
+        if isinstance(source, pd.DataFrame):
+            table = source
+        elif callable(source):
+            table = source(genes)
+        else:
+            table = _spec_embeddings(name, source, genes, seed)
         models[f"EmbeddingRidge ({name})"] = EmbeddingRidge(table, alpha=alpha)
         models[f"LinearModel ({name})"] = LinearModel(table, n_components=n_components, ridge=ridge)
     with warnings.catch_warnings():
