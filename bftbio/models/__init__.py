@@ -4,12 +4,20 @@ Imports torch and transformers only when a function is called.
 """
 
 from ._encoder import Encoder, load_encoder, resolve_encoder_path
-from ._generate import auto_batch_size, chat_prompt, continuation_logprobs, generate_texts, mean_hidden_states
+from ._generate import (
+    Generation,
+    auto_batch_size,
+    chat_prompt,
+    continuation_logprobs,
+    generate_texts,
+    mean_hidden_states,
+)
 from ._llm import LanguageModel, adapter_fingerprint, load_llm, model_fingerprint, resolve_llm_path
 from ._sources import PACKAGED_MODELS
 
 __all__ = [
     "Encoder",
+    "Generation",
     "LanguageModel",
     "PACKAGED_MODELS",
     "adapter_fingerprint",

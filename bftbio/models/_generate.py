@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from .._settings import settings
 from ._llm import LanguageModel
@@ -21,10 +22,21 @@ def chat_prompt(tokenizer, user: str, *, system: str | None = None) -> list[int]
     return tokenizer(text)["input_ids"]
 
 
-def _sorted_batches(lengths: Sequence[int], batch_size: int, *, desc: str, progress: bool | None) -> list[list[int]]:
-    """Indices in batches of similar length (longest first), with a progress bar when asked."""
+def _sorted_batches(lengths: Sequence[int], batch_size: int | Callable[[int], int], *, desc: str,
+                    progress: bool | None) -> list[list[int]]:
+    """Indices in batches of similar length (longest first), with a progress bar when asked.
+
+    ``batch_size`` is a number, or a function of a batch's longest length giving
+    how many sequences of that length fit: long prompts then go in small batches
+    and short ones in large batches, so one long prompt does not pad a whole batch.
+    """
     order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
-    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    size = batch_size if callable(batch_size) else (lambda _: batch_size)
+    batches, at = [], 0
+    while at < len(order):
+        step = max(1, int(size(lengths[order[at]])))
+        batches.append(order[at : at + step])
+        at += step
     show = settings.progress if progress is None else progress
     if show and len(batches) > 1:
         from tqdm.auto import tqdm
@@ -51,6 +63,57 @@ def _pad_id(tokenizer) -> int:
     return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
 
 
+class Generation(NamedTuple):
+    """One generated answer and the log-probability of each of its tokens.
+
+    Attributes
+    ----------
+    text
+        The answer, decoded without special tokens and stripped (as
+        :func:`generate_texts` returns it).
+    token_ends
+        For each generated token, the character offset in ``text`` where it ends.
+    logprobs
+        For each generated token, its natural-log probability under the model
+        at the step that produced it.
+    """
+
+    text: str
+    token_ends: tuple[int, ...]
+    logprobs: tuple[float, ...]
+
+    def span_logprob(self, start: int, end: int | None = None) -> float:
+        """The mean log-probability of the tokens overlapping ``text[start:end]`` (NaN when none).
+
+        Examples
+        --------
+        >>> g = Generation("Process: apoptosis", (8, 9, 18), (-0.1, -0.2, -1.5))
+        >>> g.span_logprob(9)
+        -1.5
+        """
+        end = len(self.text) if end is None else end
+        picked, begin = [], 0
+        for stop, value in zip(self.token_ends, self.logprobs):
+            if stop > start and begin < end:
+                picked.append(value)
+            begin = stop
+        return float(sum(picked) / len(picked)) if picked else float("nan")
+
+
+def _generation(tokenizer, ids: list[int], logprobs: list[float]) -> Generation:
+    """A :class:`Generation` from generated token ids, with the character end of each token."""
+    raw = tokenizer.decode(ids, skip_special_tokens=True)
+    text = raw.strip()
+    lead = len(raw) - len(raw.lstrip())
+    ends, last = [], 0
+    for k in range(len(ids)):
+        # Decoding each prefix is exact for byte-level BPE (a token may hold half a
+        # character); 128 short decodes per answer cost nothing beside the model.
+        last = max(last, min(len(text), len(tokenizer.decode(ids[: k + 1], skip_special_tokens=True)) - lead))
+        ends.append(last)
+    return Generation(text, tuple(ends), tuple(float(v) for v in logprobs))
+
+
 def generate_texts(
     llm: LanguageModel,
     prompts: Sequence[str],
@@ -58,9 +121,10 @@ def generate_texts(
     system: str | None = None,
     max_new_tokens: int = 128,
     batch_size: int | str = "auto",
+    logprobs: bool = False,
     progress: bool | None = None,
-    on_batch: Callable[[list[int], list[str]], None] | None = None,
-) -> list[str]:
+    on_batch: Callable[[list[int], list], None] | None = None,
+) -> list:
     """Greedy answers to one-turn chat prompts, batched.
 
     Prompts are sorted by length and left-padded, so each batch wastes little
@@ -78,8 +142,12 @@ def generate_texts(
     max_new_tokens
         Length limit of each answer, in tokens.
     batch_size
-        Prompts decoded together; ``"auto"`` sizes the batch to the device
-        (see :func:`auto_batch_size`).
+        Prompts decoded together; ``"auto"`` sizes each batch to its longest
+        prompt and the device (see :func:`auto_batch_size`).
+    logprobs
+        Return a :class:`Generation` per prompt (text, and each token's
+        log-probability as generated) instead of the text alone. This costs no
+        extra forward pass: the logits come from the decoding steps.
     progress
         Show a progress bar; default :attr:`bftbio.settings.progress`.
     on_batch
@@ -88,7 +156,8 @@ def generate_texts(
 
     Returns
     -------
-    The answers, in the order of ``prompts``.
+    The answers (texts, or :class:`Generation` with ``logprobs=True``), in the
+    order of ``prompts``.
 
     Examples
     --------
@@ -103,13 +172,16 @@ def generate_texts(
     model, tokenizer = llm.model, llm.tokenizer
     encoded = [chat_prompt(tokenizer, p, system=system) for p in prompts]
     if batch_size == "auto":
-        batch_size = auto_batch_size(llm, max((len(e) for e in encoded), default=1) + max_new_tokens)
-    if not isinstance(batch_size, int) or batch_size < 1 or max_new_tokens < 1:
-        raise ValueError(f"batch_size ('auto' or int) and max_new_tokens must be positive, got {batch_size!r} and {max_new_tokens}")
+        def batch_size(length: int) -> int:
+            return auto_batch_size(llm, length + max_new_tokens, kept_logits=max_new_tokens if logprobs else 1)
+    elif not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be 'auto' or a positive int, got {batch_size!r}")
+    if max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens must be positive, got {max_new_tokens}")
     batches = _sorted_batches([len(e) for e in encoded], batch_size, desc="generating", progress=progress)
     pad_id = _pad_id(tokenizer)
     device = next(model.parameters()).device
-    answers: list[str] = [""] * len(encoded)
+    answers: list = [""] * len(encoded)
     with torch.inference_mode():
         for batch in batches:
             input_ids, attention, _ = _left_padded([encoded[i] for i in batch], pad_id)
@@ -120,33 +192,46 @@ def generate_texts(
                 max_new_tokens=max_new_tokens,
                 do_sample=False,
                 pad_token_id=pad_id,
+                return_dict_in_generate=logprobs,
+                output_logits=logprobs,
             )
+            sequences = (out.sequences if logprobs else out)[:, width:]
+            if logprobs:
+                chosen = torch.stack([torch.log_softmax(step.float(), -1).gather(1, sequences[:, k : k + 1])[:, 0]
+                                      for k, step in enumerate(out.logits)], dim=1).cpu()
             for row, i in enumerate(batch):
-                answers[i] = tokenizer.decode(out[row, width:], skip_special_tokens=True).strip()
+                ids = sequences[row].tolist()
+                if logprobs:
+                    answers[i] = _generation(tokenizer, ids, chosen[row].tolist())
+                else:
+                    answers[i] = tokenizer.decode(ids, skip_special_tokens=True).strip()
             if on_batch is not None:
                 on_batch(list(batch), [answers[i] for i in batch])
     return answers
 
 
-def auto_batch_size(llm: LanguageModel, tokens_per_sequence: int, *, cpu: int = 16, most: int = 256) -> int:
-    """Sequences to decode together on the model's device.
+def auto_batch_size(llm: LanguageModel, tokens_per_sequence: int, *, cpu: int = 16, cpu_tokens: int = 4096,
+                    most: int = 256, kept_logits: int = 1) -> int:
+    """Sequences of ``tokens_per_sequence`` tokens (prompt and answer) to decode together.
 
-    On CPU, ``cpu`` (16: beyond that a 2-core machine gains nothing, see
-    ``benchmarks/bench_embed.py``). On CUDA, as many as fit in half the free GPU
-    memory, counting the KV cache of ``tokens_per_sequence`` tokens per sequence
-    and the logits of one step, capped at ``most``.
+    On CPU, ``cpu`` sequences (16: beyond that a 2-core machine gains nothing,
+    see ``benchmarks/bench_embed.py``) but no more than ``cpu_tokens`` tokens in
+    all, so that long prompts go in small batches. On CUDA, as many as fit in
+    half the free GPU memory, counting the KV cache of each sequence and
+    ``kept_logits`` steps of logits (1, or every step when log-probabilities
+    are kept), capped at ``most``.
     """
     import torch
 
     device = next(llm.model.parameters()).device
     if device.type != "cuda":
-        return cpu
+        return max(1, min(cpu, cpu_tokens // max(tokens_per_sequence, 1)))
     config = llm.model.config
     layers = getattr(config, "num_hidden_layers", 32)
     heads = getattr(config, "num_key_value_heads", None) or getattr(config, "num_attention_heads", 32)
     head_dim = getattr(config, "head_dim", None) or config.hidden_size // getattr(config, "num_attention_heads", 32)
     width = next(llm.model.parameters()).element_size()
-    per_sequence = 2 * layers * heads * head_dim * width * tokens_per_sequence + 4 * config.vocab_size
+    per_sequence = 2 * layers * heads * head_dim * width * tokens_per_sequence + 4 * config.vocab_size * kept_logits
     free, _ = torch.cuda.mem_get_info(device)
     return int(max(1, min(most, free // 2 // max(per_sequence, 1))))
 

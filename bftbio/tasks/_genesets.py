@@ -27,7 +27,7 @@ from .. import knowledge
 from .._settings import logger
 from ..datasets._geneagent import split_answer
 from ..embed._embed import _get_llm, _llm_params, _store_or_none
-from ..models import LanguageModel, continuation_logprobs, generate_texts
+from ..models import LanguageModel, generate_texts
 from ..store import Store
 from ._enrichment_names import _GO_ID
 
@@ -53,7 +53,7 @@ VERIFY_PROMPT = (
     "Start your answer with 'Process: <name>', then give one sentence of reasoning."
 )
 #: What the ``confidence`` column holds.
-CONFIDENCE = "mean natural-log probability of the name's tokens given the prompt (teacher-forced)"
+CONFIDENCE = "mean natural-log probability of the name's tokens as the model generated them (greedy)"
 #: Options of :func:`bftbio.knowledge.enrichment` for verification (those of the enrichment baseline).
 ENRICHMENT_OPTIONS = {"ontology": "BP", "min_size": 5, "max_size": 500, "min_overlap": 2}
 _GENES_PER_TERM = 10  # genes listed after each enriched term in the verification prompt
@@ -136,20 +136,18 @@ def _answers(prompts: list[str], *, kind: str, template: str, model, adapter, ll
         asked = {k: p for k, p in zip(keys, prompts)}
         todo_prompts = [asked[k] for k in todo]
 
-        def save(indices: list[int], texts: list[str]) -> None:
-            parts = [split_answer(t) for t in texts]
-            ends = [p.start + len(p.name) if p.name else 0 for p in parts]
-            conf = continuation_logprobs(llm, [todo_prompts[i] for i in indices],
-                                         [t[:e] for t, e in zip(texts, ends)],
-                                         starts=[max(p.start, 0) for p in parts], system=SYSTEM_PROMPT,
-                                         batch_size=len(indices))
-            batch = {todo[i]: (t, float(c)) for i, t, c in zip(indices, texts, conf)}
+        def save(indices: list[int], generated: list) -> None:
+            batch = {}
+            for i, g in zip(indices, generated):
+                parts = split_answer(g.text)
+                conf = g.span_logprob(parts.start, parts.start + len(parts.name)) if parts.name else float("nan")
+                batch[todo[i]] = (g.text, conf)
             done.update(batch)
             if store is not None:
                 store.put_texts(namespace, {k: json.dumps({"answer": t, "confidence": None if np.isnan(c) else c})
                                             for k, (t, c) in batch.items()})
 
-        generate_texts(llm, todo_prompts, system=SYSTEM_PROMPT, max_new_tokens=max_new_tokens,
+        generate_texts(llm, todo_prompts, system=SYSTEM_PROMPT, max_new_tokens=max_new_tokens, logprobs=True,
                        batch_size=batch_size, progress=progress, on_batch=save)
     return [done[k] for k in keys]
 
@@ -341,9 +339,9 @@ def name_gene_sets(
     -------
     DataFrame, one row per set in input order: ``set_id``, ``genes`` (tuple),
     ``process`` (the name; None for an empty answer), ``confidence`` (the model's
-    mean natural-log probability of the name's tokens, teacher-forced given the
-    prompt and the answer before the name: 0 is certain, lower is less sure; NaN
-    without a name), ``analysis`` (the rest of the answer), ``flagged`` (the answer
+    mean natural-log probability of the name's tokens as it generated them, given
+    the prompt and the answer before the name: 0 is certain, lower is less sure;
+    NaN without a name), ``analysis`` (the rest of the answer), ``flagged`` (the answer
     had no ``Process:`` header; the name is its first line) and ``answer`` (the raw
     text). With ``verify``: ``verified_process``, ``verified_confidence``,
     ``revised`` (the name changed), ``verification`` (the raw second answer) and

@@ -71,3 +71,47 @@ def test_hidden_states_do_not_depend_on_padding():
     together = mean_hidden_states(llm, texts, batch_size=4, progress=False)
     alone = np.concatenate([mean_hidden_states(llm, [t], batch_size=1, progress=False) for t in texts])
     np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_logprobs_are_those_of_a_forward_pass_over_the_generated_tokens(tiny_llm):
+    import torch
+
+    from bftbio.models import Generation, chat_prompt
+
+    prompts = ["Tell me about gene TP53.", "MDM2?", "Tell me about gene HBB, the globin, at length."]
+    texts = generate_texts(tiny_llm, prompts, max_new_tokens=8, batch_size=3, progress=False)
+    generated = generate_texts(tiny_llm, prompts, max_new_tokens=8, batch_size=3, logprobs=True, progress=False)
+    assert all(isinstance(g, Generation) for g in generated)
+    assert [g.text for g in generated] == texts  # the same answers as without log-probabilities
+    model, tokenizer = tiny_llm.model, tiny_llm.tokenizer
+    for prompt, g in zip(prompts, generated):
+        alone = generate_texts(tiny_llm, [prompt], max_new_tokens=8, logprobs=True, progress=False)[0]
+        assert alone.logprobs == pytest.approx(g.logprobs, abs=1e-4)  # left padding changes nothing
+        head = chat_prompt(tokenizer, prompt)
+        with torch.inference_mode():
+            ids = model.generate(input_ids=torch.tensor([head]), max_new_tokens=8, do_sample=False,
+                                 pad_token_id=tokenizer.pad_token_id)[0, len(head):].tolist()
+            forward = model(input_ids=torch.tensor([head + ids])).logits[0].log_softmax(-1)
+        expected = [float(forward[len(head) + k - 1, ids[k]]) for k in range(len(ids))]
+        assert list(g.logprobs) == pytest.approx(expected, abs=1e-4)
+        assert list(g.token_ends) == sorted(g.token_ends) and g.token_ends[-1] == len(g.text)
+        assert g.span_logprob(0) == pytest.approx(np.mean([v for v, e in zip(expected, g.token_ends)
+                                                           if e > 0]), abs=1e-4)
+
+
+def test_span_logprob_takes_the_tokens_overlapping_the_span():
+    from bftbio.models import Generation
+
+    g = Generation("Process: apoptosis\nMore", (8, 9, 13, 18, 19, 23), (-0.1, -0.2, -1.0, -2.0, -0.3, -0.4))
+    assert g.span_logprob(9, 18) == pytest.approx(-1.5)  # "apop" and "tosis"
+    assert g.span_logprob(10, 11) == pytest.approx(-1.0)  # a span inside one token
+    assert np.isnan(g.span_logprob(23))  # nothing after the end
+
+
+def test_auto_batches_keep_long_prompts_apart():
+    from bftbio.models._generate import _sorted_batches
+
+    lengths = [100, 2000, 120, 900, 110, 130]
+    batches = _sorted_batches(lengths, lambda n: max(1, 2048 // n), desc="", progress=False)
+    assert batches == [[1], [3, 5], [2, 4, 0]]  # longest first; a 2000-token prompt goes alone
+    assert _sorted_batches(lengths, 4, desc="", progress=False) == [[1, 3, 5, 2], [4, 0]]

@@ -11,6 +11,7 @@ from scipy import stats
 import bftbio.tasks._genesets as genesets
 from bftbio import knowledge
 from bftbio.datasets import geneagent_answers, parse_process_name
+from bftbio.models import Generation
 from bftbio.store import Store
 from bftbio.tasks import (
     benchmark_gene_set_naming,
@@ -92,6 +93,8 @@ class CountingGenerator:
         if self.reply is None:
             return self.real(llm, prompts, **options)
         answers = [self.reply(p) for p in prompts]
+        if options.get("logprobs"):  # one token per answer, log-probability -1
+            answers = [Generation(a, (len(a),), (-1.0,)) for a in answers]
         options["on_batch"](list(range(len(prompts))), answers)
         return answers
 

@@ -10,8 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bftbio.train import _loss
-from bftbio.train import lm_loss
+from bftbio.train import _loss, lm_loss
 from bftbio.train._loss import LOSSES, token_logprobs
 
 LN2, LN3 = math.log(2), math.log(3)
