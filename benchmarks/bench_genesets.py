@@ -2,9 +2,9 @@
 
 The baseline is naming without verification, measured in the same run; verification adds
 an enrichment test per set and a second, longer generation round, so the ratio says what
-``verify=True`` costs. A third line times the bare generator on the same prompts, so the
-cost of parsing and of the confidence pass (one teacher-forced forward pass per batch)
-shows as a ratio too. Caching is off: every answer is generated.
+``verify=True`` costs. A third line times the bare generator on the same prompts (texts
+only), so the cost of parsing and of reading the confidence from the decoding steps'
+logits shows as a ratio too. Caching is off: every answer is generated.
 
     python benchmarks/bench_genesets.py [--sets 16] [--max-new-tokens 96] [--batch-size auto] [--data DIR]
 
@@ -68,7 +68,7 @@ def main() -> None:
           "in the Process: format")
     print(f"  name_gene_sets(verify=True):   {rate(t_verify)}; {int(verified['revised'].sum())}/{len(sets)} names "
           "revised")
-    print(f"  ratio naming / generator only: {t_plain / t_generate:.2f}x time (parsing + confidence pass)")
+    print(f"  ratio naming / generator only: {t_plain / t_generate:.2f}x time (parsing + token log-probabilities)")
     print(f"  ratio verify / no verify:      {t_verify / t_plain:.2f}x time")
 
 

@@ -51,7 +51,8 @@ def _panel(ax, rows, *, methods, colors, method_key, value_key, kind, where, xla
         ax.set_ylim(0, 1)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("Share of gene sets at or below")
-        ax.legend(loc="upper left", fontsize="small", frameon=False)
+        # Below the panel: with ten or more methods a legend inside would hide the curves.
+        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.14), fontsize="small", frameon=False)
     else:
         # matplotlib 3.10 renamed vert=False to orientation="horizontal"; bftbio supports 3.8 on.
         sideways = ({"orientation": "horizontal"} if "orientation" in inspect.signature(ax.violinplot).parameters
@@ -138,10 +139,12 @@ def similarity_distributions(
     if not methods:
         raise ValueError(f"column {method_key!r} holds no method names")
     cycle = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
+    if len(methods) > len(cycle):  # one distinct colour per method, up to 20
+        cycle = [plt.get_cmap("tab20")(i) for i in range(20)]
     colors = {m: cycle[i % len(cycle)] for i, m in enumerate(methods)}
     options = dict(methods=methods, colors=colors, method_key=method_key, value_key=value_key, kind=kind,
                    xlabel=value_key.replace("_", " ").capitalize())
-    height = 0.45 * len(methods) + 1.5 if kind == "violin" else 4.5
+    height = 0.45 * len(methods) + 1.5 if kind == "violin" else 4.5 + 0.2 * len(methods)
     if groupby is None:
         if ax is None:
             _, ax = plt.subplots(figsize=(6, height))
