@@ -171,14 +171,14 @@ def generate_texts(
         raise TypeError("prompts must be a sequence of strings, not one string; wrap it in a list")
     model, tokenizer = llm.model, llm.tokenizer
     encoded = [chat_prompt(tokenizer, p, system=system) for p in prompts]
-    if batch_size == "auto":
-        def batch_size(length: int) -> int:
-            return auto_batch_size(llm, length + max_new_tokens, kept_logits=max_new_tokens if logprobs else 1)
-    elif not isinstance(batch_size, int) or batch_size < 1:
+    if batch_size != "auto" and (not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"batch_size must be 'auto' or a positive int, got {batch_size!r}")
     if max_new_tokens < 1:
         raise ValueError(f"max_new_tokens must be positive, got {max_new_tokens}")
-    batches = _sorted_batches([len(e) for e in encoded], batch_size, desc="generating", progress=progress)
+    kept_logits = max_new_tokens if logprobs else 1
+    sizes = batch_size if batch_size != "auto" else (
+        lambda length: auto_batch_size(llm, length + max_new_tokens, kept_logits=kept_logits))
+    batches = _sorted_batches([len(e) for e in encoded], sizes, desc="generating", progress=progress)
     pad_id = _pad_id(tokenizer)
     device = next(model.parameters()).device
     answers: list = [""] * len(encoded)
