@@ -422,8 +422,7 @@ def _naming(path: Path, cfg: RunConfig, models: dict, geneagent: Path, store: St
     specs = {label: {"adapter": adapter, "verify": verified if label == featured else (False,)}
              for label, adapter in models.items()}
     options = dict(data=geneagent, encoder="default" if cfg.naming_similarity else None, models=specs,
-                   max_new_tokens=cfg.naming_tokens, store=store, seed=cfg.seed, return_per_set=True,
-                   verify_exclude={"GO": ("related",)})  # GO: the headline exclusion only
+                   max_new_tokens=cfg.naming_tokens, store=store, seed=cfg.seed, return_per_set=True)
     tables, per_sets = [], []
     for datasets, size in ((("NeST", "MSigDB"), {"limit": cfg.naming_sets}), (("GO",), {"sample": cfg.naming_sets})):
         table, per_set = benchmark_gene_set_naming(datasets, **size, **options)

@@ -76,6 +76,8 @@ def _cmd_bench_genesets(args: argparse.Namespace) -> int:
     if args.base:
         models["base"] = {}
     models.update({label: {"adapter": path} for label, path in _adapters(args.adapter).items()})
+    for spec in models.values():
+        spec.update(choose=args.choose, evidence=not args.no_evidence)
     verify = {"both": (False, True), "no": (False,), "only": (True,)}[args.verify]
     if args.verify_models is not None:  # verification for these labels only; the others name without it
         unknown = sorted(set(args.verify_models) - set(models))
@@ -313,7 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     gs.add_argument("--base", action="store_true", help="also name the sets with the base model")
     gs.add_argument("--adapter", nargs="*", default=[], metavar="NAME=PATH",
                     help="also name the sets with these LoRA adapters (e.g. bft=runs/losses/bft)")
-    gs.add_argument("--verify", default="both", choices=["both", "no", "only"],
+    gs.add_argument("--choose", default="generate", choices=["generate", "rank", "both"],
+                    help="how the models reach a name: write it, rank the evidence's terms, or both")
+    gs.add_argument("--no-evidence", action="store_true", help="prompts without the evidence block")
+    gs.add_argument("--verify", default="no", choices=["both", "no", "only"],
                     help="model methods without and/or with enrichment verification")
     gs.add_argument("--verify-models", nargs="+", default=None, metavar="NAME",
                     help="run verification for these models only (e.g. bft); the others name without it")

@@ -14,6 +14,7 @@ the network except :func:`build_snapshot` when asked to download.
 from ._annotations import background, go_annotations
 from ._build import build_snapshot
 from ._enrichment import enrichment
+from ._evidence import ENRICHMENT_OPTIONS, GO_ID, gene_set_evidence
 from ._gene_sets import gene_sets, propagate
 from ._genes import aliases, genes
 from ._ontology import ancestor_closure, ancestors, descendants, go_terms
@@ -24,6 +25,9 @@ from ._snapshot import provenance
 
 __all__ = [
     "EXCLUSION_SETTINGS",
+    "ENRICHMENT_OPTIONS",
+    "GO_ID",
+    "gene_set_evidence",
     "enrichment",
     "related_terms",
     "genes",

@@ -7,6 +7,7 @@ from ._encoder import Encoder, load_encoder, resolve_encoder_path
 from ._generate import (
     Generation,
     auto_batch_size,
+    candidate_logprobs,
     chat_prompt,
     continuation_logprobs,
     generate_texts,
@@ -22,6 +23,7 @@ __all__ = [
     "PACKAGED_MODELS",
     "adapter_fingerprint",
     "auto_batch_size",
+    "candidate_logprobs",
     "chat_prompt",
     "continuation_logprobs",
     "generate_texts",

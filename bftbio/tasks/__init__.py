@@ -5,9 +5,16 @@ split, method, metric, value, n.
 
 from ..metrics import rouge_scores
 from ._enrichment_names import enrichment_names
-from ._geneset_benchmark import benchmark_gene_set_naming
-from ._geneset_scores import process_name_scores, score_process_names
-from ._genesets import name_gene_sets, parse_answer
+from ._geneset_benchmark import EVIDENCE_EXCLUSION, HEADLINE_ENRICHMENT, benchmark_gene_set_naming
+from ._geneset_scores import (
+    EVIDENCE_RULES,
+    evidence_rule_names,
+    mean_interval,
+    paired_bootstrap,
+    process_name_scores,
+    score_process_names,
+)
+from ._genesets import name_gene_sets, parse_answer, set_evidence
 from ._interaction import (
     CLASSIFIERS,
     COMBINES,
@@ -37,6 +44,13 @@ from ._perturbation import (
 )
 
 __all__ = [
+    "EVIDENCE_EXCLUSION",
+    "HEADLINE_ENRICHMENT",
+    "EVIDENCE_RULES",
+    "evidence_rule_names",
+    "mean_interval",
+    "paired_bootstrap",
+    "set_evidence",
     "Additive",
     "CLASSIFIERS",
     "COMBINES",

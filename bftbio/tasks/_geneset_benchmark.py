@@ -12,8 +12,16 @@ import pandas as pd
 from ..datasets import geneagent_answers, geneagent_gene_sets
 from ..embed._embed import _store_or_none
 from ._enrichment_names import enrichment_names
-from ._geneset_scores import COLUMNS, _NameScorer, default_background, scores_with, summary_metrics, tidy_rows
-from ._genesets import _verify, name_gene_sets
+from ._geneset_scores import (
+    COLUMNS,
+    _NameScorer,
+    central_candidates,
+    default_background,
+    scores_with,
+    summary_metrics,
+    tidy_rows,
+)
+from ._genesets import name_gene_sets, set_evidence
 
 # Exclusion settings reported for the enrichment baseline. On GO-derived sets the
 # headline is "related"; "term" is what GeneAgent's own verification allowed (it
@@ -25,14 +33,19 @@ _LABELS = {
     "lineage": "top enriched GO term (lineage excluded)",
     "related": "top enriched GO term (lineage + near-duplicates excluded)",
 }
-# Exclusion settings of the verification round of LLM methods, the headline first.
-_VERIFY_SETTINGS = {"GO": ("related", "term"), "NeST": ("none",), "MSigDB": ("none",)}
-_VERIFY_LABELS = {
-    "none": "nothing excluded",
-    "term": "term excluded; leaky",
-    "lineage": "lineage excluded",
-    "related": "lineage + near-duplicates excluded",
+# The label of the enrichment row whose evidence the language models read, per dataset.
+HEADLINE_ENRICHMENT = {
+    "GO": "top enriched GO term (lineage + near-duplicates excluded)",
+    "NeST": "top enriched GO term (nothing excluded)",
+    "MSigDB": "top enriched GO term (nothing excluded)",
 }
+# The exclusion of the evidence language models read: on GO-derived sets the set's own
+# term, its lineage and near-duplicates (the rule training uses); elsewhere nothing.
+EVIDENCE_EXCLUSION = {"GO": "related", "NeST": "none", "MSigDB": "none"}
+_METHODS = ("enrichment", "central", "GeneAgent", "GPT-4", "shuffled")
+#: The label of the best rule without a model over the evidence's candidates.
+CENTRAL_LABEL = "most central evidence term (no model)"
+_MODEL_KEYS = {"model", "adapter", "verify", "choose", "evidence"}
 _PER_SET = ["dataset", "method", "set_id", "truth", "predicted", "rouge1", "rouge2", "rougeL", "similarity",
             "percentile"]
 
@@ -49,10 +62,9 @@ def _sample(sets: pd.DataFrame, size: int | None, seed: int) -> np.ndarray:
 def benchmark_gene_set_naming(
     datasets: Sequence[str] = ("NeST", "MSigDB", "GO"),
     *,
-    methods: Sequence[str] = ("enrichment", "GeneAgent", "GPT-4", "shuffled"),
+    methods: Sequence[str] = _METHODS,
     models: Mapping[str, Mapping] | None = None,
-    verify: Sequence[bool] = (False, True),
-    verify_exclude: Mapping[str, Sequence[str]] | None = None,
+    verify: Sequence[bool] = (False,),
     data: str | os.PathLike | None = None,
     limit: int | None = None,
     sample: int | None = None,
@@ -69,19 +81,20 @@ def benchmark_gene_set_naming(
     """Score process names for the GeneAgent gene sets, method by method.
 
     Baselines: ``"enrichment"`` (the top enriched GO BP term, under each exclusion
-    setting of :data:`bftbio.knowledge.EXCLUSION_SETTINGS` that applies), the
-    published answers of ``"GeneAgent"`` and ``"GPT-4"``, and ``"shuffled"``, the
-    trivial baseline: each set named by another set's curated name from the same
-    dataset (mean over ``n_shuffles`` seeded permutations), which measures what
-    generic words alone score.
+    setting of :data:`bftbio.knowledge.EXCLUSION_SETTINGS` that applies; the
+    headline one is the top term of the very evidence the models read),
+    ``"central"`` (the best rule without a model over the models' candidates: the
+    evidence term most similar, by the scoring encoder, to the other evidence
+    terms), the published answers of ``"GeneAgent"`` and ``"GPT-4"``, and
+    ``"shuffled"``, the trivial baseline: each set named by another set's curated
+    name from the same dataset (mean over ``n_shuffles`` seeded permutations),
+    which measures what generic words alone score.
 
     Language models, from ``models``: each label names the sets with
-    :func:`name_gene_sets` (method ``"<label>"``) and, with verification,
-    ``"<label> + verify (<exclusion>)"``, the exclusion saying what the
-    verification's enrichment could not show. On GO-derived sets the headline is
-    ``"lineage + near-duplicates excluded"`` (``exclude="related"``); ``"term
-    excluded; leaky"`` is what GeneAgent's verification allowed (it could look the
-    set's own GO term up), reported beside it.
+    :func:`name_gene_sets` (method ``"<label>"``; with verification
+    ``"<label> + verify"``). Their evidence excludes, on GO-derived sets, the set's
+    own term, its lineage and its near-duplicates (``exclude="related"``, the rule
+    training uses); on NeST and MSigDB nothing.
 
     Every method is scored by :func:`score_process_names` against the curated
     names; the background of the percentile is every GO BP term name plus all of
@@ -92,19 +105,17 @@ def benchmark_gene_set_naming(
     datasets
         Any of ``"NeST"``, ``"MSigDB"``, ``"GO"``.
     methods
-        Baselines to include (any of the four above; ``()`` for none).
+        Baselines to include (any of the five above; ``()`` for none).
     models
-        ``{label: {"model": ..., "adapter": ..., "verify": ...}}``: language models
-        to benchmark, e.g. ``{"base": {}, "BFT": {"adapter": "runs/bft"}}``;
-        ``model`` defaults to ``"default"``, ``adapter`` to None and ``verify`` (this
-        model's variants) to ``verify``. Models run one after the other.
+        ``{label: {"model": ..., "adapter": ..., "choose": ..., "evidence": ...,
+        "verify": ...}}``: language models to benchmark, e.g. ``{"base": {},
+        "BFT": {"adapter": "runs/bft", "choose": "rank"}}``; ``model`` defaults to
+        ``"default"``, ``adapter`` to None, ``choose`` to ``"generate"``,
+        ``evidence`` to True and ``verify`` (this model's variants) to ``verify``.
+        Models run one after the other.
     verify
         Which variants of each model to run: without (False) and with (True)
         verification.
-    verify_exclude
-        ``{dataset: settings}``: the exclusion settings of verification, headline
-        first. Default: ``("related", "term")`` on GO, ``("none",)`` on NeST and
-        MSigDB.
     data
         Folder of the GeneAgent files (see :func:`bftbio.datasets.geneagent_gene_sets`).
     limit
@@ -115,8 +126,9 @@ def benchmark_gene_set_naming(
     seed
         Seed of the GO sample and of the shuffled baseline.
     encoder
-        The encoder of the similarity and percentile metrics (see
-        :func:`process_name_scores`); None for ROUGE only.
+        The encoder of the similarity and percentile metrics and of the
+        ``"central"`` baseline (see :func:`process_name_scores`); None for ROUGE
+        only (and no ``"central"``).
     max_new_tokens, batch_size
         Generation settings of :func:`name_gene_sets`.
     cache, store
@@ -126,7 +138,7 @@ def benchmark_gene_set_naming(
         Progress bars; default :attr:`bftbio.settings.progress`.
     return_per_set
         Also return the per-set scores (e.g. for
-        :func:`bftbio.pl.similarity_distributions`).
+        :func:`bftbio.pl.similarity_distributions` or :func:`paired_bootstrap`).
 
     Returns
     -------
@@ -135,11 +147,11 @@ def benchmark_gene_set_naming(
     ``similarity``, ``percentile``, ``share_p90``, ``share_p95`` and
     ``background_n`` (with an encoder; see :func:`score_process_names`),
     ``no_answer`` (sets the method left unnamed; they score 0), and for language
-    models ``flagged`` (share of answers without a ``Process:`` header),
-    ``revised`` (share of names changed by verification), ``confidence`` (mean
-    log-probability of the names' tokens) and ``wall_s`` (seconds the method
-    took, both rounds for a verified one; near 0 when the store held the answers).
-    With ``return_per_set``, ``(table, per_set)``, ``per_set`` holding
+    models ``flagged`` (share of generated answers without a ``Process:``
+    header), ``revised`` (share of names changed by verification), ``confidence``
+    (mean log-probability of the names' tokens) and ``wall_s`` (seconds the
+    method took, both rounds for a verified one; near 0 when the store held the
+    answers). With ``return_per_set``, ``(table, per_set)``, ``per_set`` holding
     ``dataset, method, set_id, truth, predicted, rouge1, rouge2, rougeL,
     similarity, percentile`` (shuffled: means over the permutations, no
     ``predicted``).
@@ -148,18 +160,16 @@ def benchmark_gene_set_naming(
     --------
     >>> from bftbio.tasks import benchmark_gene_set_naming
     >>> table, per_set = benchmark_gene_set_naming(
-    ...     models={"base": {}, "BFT": {"adapter": "runs/bft"}}, sample=200, return_per_set=True
+    ...     models={"base": {"choose": "rank"}}, sample=200, return_per_set=True
     ... )  # doctest: +SKIP
     """
-    unknown = [m for m in methods if m not in ("enrichment", "GeneAgent", "GPT-4", "shuffled")]
+    unknown = [m for m in methods if m not in _METHODS]
     if unknown:
-        raise ValueError(f"unknown method {unknown[0]!r}; choose from enrichment, GeneAgent, GPT-4, shuffled")
+        raise ValueError(f"unknown method {unknown[0]!r}; choose from {', '.join(_METHODS)}")
     models = dict(models or {})
     for label, spec in models.items():
-        if not isinstance(spec, Mapping) or set(spec) - {"model", "adapter", "verify"}:
-            raise ValueError(f"models[{label!r}] must be a dict with keys 'model', 'adapter' and/or 'verify', "
-                             f"got {spec!r}")
-    exclusions = {**_VERIFY_SETTINGS, **dict(verify_exclude or {})}
+        if not isinstance(spec, Mapping) or set(spec) - _MODEL_KEYS:
+            raise ValueError(f"models[{label!r}] must be a dict with keys among {sorted(_MODEL_KEYS)}, got {spec!r}")
     the_store = _store_or_none(cache, store)
     rng = np.random.default_rng(seed)
     rows: dict[str, list[dict]] = {}
@@ -189,6 +199,9 @@ def benchmark_gene_set_naming(
                 for setting in _SETTINGS.get(dataset, ("none", "related")):
                     named = enrichment_names(sets, exclude=setting)
                     add(dataset, _LABELS[setting], sets, named["process"].tolist(), scorer)
+            elif method == "central" and scorer is not None:
+                evidence = set_evidence(sets, exclude=EVIDENCE_EXCLUSION.get(dataset, "none"))
+                add(dataset, CENTRAL_LABEL, sets, central_candidates(scorer, evidence), scorer)
             elif method in ("GeneAgent", "GPT-4"):
                 answers = geneagent_answers(dataset, method, path=data).iloc[positions]
                 add(dataset, f"{method} (published)", sets, answers["answer"].tolist(), scorer)
@@ -215,25 +228,20 @@ def benchmark_gene_set_naming(
         variants = tuple(dict.fromkeys(bool(v) for v in spec.get("verify", verify)))
         for dataset in datasets:
             sets, scorer = prepared[dataset]
-            started = time.perf_counter()
-            named = name_gene_sets(sets, model=model, adapter=adapter, cache=the_store is not None, store=the_store,
-                                   **options)
-            naming_s = time.perf_counter() - started
-            if False in variants:
-                add(dataset, label, sets, named["process"].tolist(), scorer,
-                    {"flagged": float(named["flagged"].mean()), "confidence": float(named["confidence"].mean()),
-                     "wall_s": naming_s})
-            if True not in variants:
-                continue
-            for setting in exclusions.get(dataset, ("none",)):
+            for checked in variants:
                 started = time.perf_counter()
-                checked = _verify(named, model=model, adapter=adapter, exclude=setting, exclude_terms=(),
-                                  enrichment_options=None, n_terms=5, max_q=0.05, store=the_store, **options)
-                add(dataset, f"{label} + verify ({_VERIFY_LABELS[setting]})", sets,
-                    checked["verified_process"].tolist(), scorer,
-                    {"flagged": float(named["flagged"].mean()), "revised": float(checked["revised"].mean()),
-                     "confidence": float(checked["verified_confidence"].mean()),
-                     "wall_s": naming_s + time.perf_counter() - started})
+                named = name_gene_sets(sets, model=model, adapter=adapter, choose=spec.get("choose", "generate"),
+                                       evidence=spec.get("evidence", True),
+                                       exclude=EVIDENCE_EXCLUSION.get(dataset, "none"), verify=checked,
+                                       cache=the_store is not None, store=the_store, **options)
+                extra = {"flagged": float(named["flagged"].mean()), "confidence": float(named["confidence"].mean()),
+                         "wall_s": time.perf_counter() - started}
+                predicted = named["process"]
+                if checked:
+                    predicted = named["verified_process"]
+                    extra.update(revised=float(named["revised"].mean()),
+                                 confidence=float(named["verified_confidence"].mean()))
+                add(dataset, f"{label} + verify" if checked else label, sets, predicted.tolist(), scorer, extra)
 
     table = pd.DataFrame([r for d in datasets for r in rows[d]], columns=COLUMNS)
     if not return_per_set:

@@ -1,12 +1,14 @@
-"""Gene-set naming with a language model, and its offline self-verification.
+"""Gene-set naming with a language model that works from evidence.
 
 A biologist hands over a gene set and asks which biological process it represents.
-The prompt follows GeneAgent's (Wang et al., Nature Methods 2025): the model, an
-assistant to a molecular biologist, analyses the genes' functions and names the most
-significant process, answering ``Process: <name>`` and then its reasoning.
-GeneAgent then checks its proposal against 18 databases through web APIs and
-revises it; bftbio's offline counterpart tests the gene set for GO enrichment in the
-knowledge base and shows the model the top terms and the genes behind them.
+The model gets GeneAgent's system message and request (Wang et al., Nature Methods
+2025) together with the set's evidence: its top enriched GO terms in the knowledge
+base (:func:`bftbio.knowledge.gene_set_evidence`), the very prompt
+:func:`bftbio.train.build_naming_data` trains on (:mod:`bftbio.prompts`). The model
+then writes a name (``choose="generate"``), scores the evidence's terms as answers
+and takes the likeliest (``"rank"``), or both. An optional second round, the offline
+counterpart of GeneAgent's self-verification, shows the model its proposal beside
+the evidence and lets it keep or revise it.
 
 Answers are cached in the store (:mod:`bftbio.store`) under a namespace of the
 model, adapter content, prompt version and generation settings, keyed by the prompt,
@@ -27,36 +29,28 @@ from .. import knowledge
 from .._settings import logger
 from ..datasets._geneagent import split_answer
 from ..embed._embed import _get_llm, _llm_params, _store_or_none
-from ..models import LanguageModel, generate_texts
+from ..models import LanguageModel, candidate_logprobs, generate_texts
+from ..prompts import ANSWER_PREFIX, MAX_GENES_SHOWN, PROMPT_VERSION, SYSTEM_PROMPT, TEMPLATES, evidence_block, naming_prompt
 from ..store import Store
-from ._enrichment_names import _GO_ID
 
-#: Bump when a prompt, the parsing or the confidence changes: cached answers are then not reused.
-PROMPT_VERSION = "1"
-#: The system message GeneAgent and the gene-set studies before it use.
-SYSTEM_PROMPT = "You are an efficient and insightful assistant to a molecular biologist."
-#: The naming request. Its first sentence is a wording the bftbio adapters were trained on
-#: (bftbio.train GENE_SET_TEMPLATES), so a tuned model meets a familiar question; the rest
-#: gives GeneAgent's steps, short enough for a 135M-parameter model.
-NAMING_PROMPT = (
-    "Name the most significant biological process performed by these genes: {genes}.\n"
-    "Analyse the functions of the genes, find how they are associated, and name the process they share. "
-    "Start your answer with 'Process: <name>', then justify it briefly."
-)
 #: The verification request: the proposal, and the enrichment evidence.
 VERIFY_PROMPT = (
     "Genes: {genes}.\n"
     "You named their biological process: {name}.\n"
-    "GO enrichment of these genes (hypergeometric test against {universe:,} annotated genes, "
-    "Benjamini-Hochberg corrected):\n{evidence}\n"
+    "{evidence}\n"
     "Check your name against this evidence: keep it if it is supported, otherwise revise it. "
-    "Start your answer with 'Process: <name>', then give one sentence of reasoning."
+    "Answer with 'Process:' followed by the name, then give one sentence of reasoning."
 )
-#: What the ``confidence`` column holds.
-CONFIDENCE = "mean natural-log probability of the name's tokens as the model generated them (greedy)"
-#: Options of :func:`bftbio.knowledge.enrichment` for verification (those of the enrichment baseline).
-ENRICHMENT_OPTIONS = {"ontology": "BP", "min_size": 5, "max_size": 500, "min_overlap": 2}
-_GENES_PER_TERM = 10  # genes listed after each enriched term in the verification prompt
+#: What the ``confidence`` column holds, by how the name was chosen.
+CONFIDENCE = {
+    "generate": "mean natural-log probability of the name's tokens as the model generated them (greedy)",
+    "rank": "mean natural-log probability of the chosen candidate's tokens (and the line end after it)",
+}
+#: How a name is reached: the model writes it, scores the evidence's terms, or both.
+CHOICES = ("generate", "rank", "both")
+#: Sets with fewer known genes than this get no name, only ``status="insufficient evidence"``.
+MIN_KNOWN_GENES = 3
+ENRICHMENT_OPTIONS = knowledge.ENRICHMENT_OPTIONS
 
 
 def parse_answer(text: str | None) -> tuple[str | None, str, bool]:
@@ -104,19 +98,25 @@ def _gene_set_frame(gene_sets) -> pd.DataFrame:
     for set_id, members in zip(gene_sets["set_id"], gene_sets["genes"]):
         if isinstance(members, str) or not isinstance(members, Iterable):
             raise TypeError(f"genes of set {set_id!r} must be a list of gene names, not {type(members).__name__}")
-        members = tuple(str(g).strip() for g in members if str(g).strip())
+        members = list(members)
+        bad = [(i, g) for i, g in enumerate(members) if not isinstance(g, str)]
+        if bad:
+            i, g = bad[0]
+            raise TypeError(f"gene set {set_id!r} holds {len(bad)} member(s) that are not gene names, the first "
+                            f"{g!r} at position {i}; drop missing values (None, NaN) before naming")
+        members = tuple(g.strip() for g in members if g.strip())
         if not members:
             raise ValueError(f"gene set {set_id!r} has no genes")
         genes.append(members)
     return pd.DataFrame({"set_id": gene_sets["set_id"].tolist(), "genes": genes})
 
 
-def _key(prompt: str) -> str:
-    return hashlib.sha256(f"{SYSTEM_PROMPT}\n{prompt}".encode()).hexdigest()[:24]
+def _key(*parts: str) -> str:
+    return hashlib.sha256("\n".join([SYSTEM_PROMPT, *parts]).encode()).hexdigest()[:24]
 
 
-# -- generation, cached -------------------------------------------------------------------
-def _answers(prompts: list[str], *, kind: str, template: str, model, adapter, llm_params: dict,
+# -- generation and ranking, cached ---------------------------------------------------------
+def _answers(prompts: list[str], *, kind: str, template, model, adapter, llm_params: dict,
              max_new_tokens: int, batch_size, store: Store | None, progress) -> list[tuple[str, float]]:
     """``(answer, confidence)`` per prompt, from the store or the generator (saved batch by batch)."""
     keys = [_key(p) for p in prompts]
@@ -124,7 +124,7 @@ def _answers(prompts: list[str], *, kind: str, template: str, model, adapter, ll
     namespace = None
     if store is not None:
         params = {**llm_params, "prompt_version": PROMPT_VERSION, "system": SYSTEM_PROMPT, "prompt": template,
-                  "max_new_tokens": max_new_tokens, "decoding": "greedy", "confidence": CONFIDENCE}
+                  "max_new_tokens": max_new_tokens, "decoding": "greedy", "confidence": CONFIDENCE["generate"]}
         namespace = store.namespace(kind, params)
         for key, value in store.get_texts(namespace, keys).items():
             record = json.loads(value)
@@ -152,12 +152,39 @@ def _answers(prompts: list[str], *, kind: str, template: str, model, adapter, ll
     return [done[k] for k in keys]
 
 
-# -- verification evidence ----------------------------------------------------------------
+def _ranks(prompts: list[str], candidates: list[list[str]], *, model, adapter, llm_params: dict,
+           store: Store | None, progress) -> list[np.ndarray]:
+    """The model's score of each candidate name per prompt, from the store or the model (saved prompt by prompt)."""
+    keys = [_key(p, *c) for p, c in zip(prompts, candidates)]
+    done: dict[str, np.ndarray] = {}
+    namespace = None
+    if store is not None:
+        params = {**llm_params, "prompt_version": PROMPT_VERSION, "system": SYSTEM_PROMPT, "prompt": TEMPLATES,
+                  "prefix": ANSWER_PREFIX, "suffix": "\n", "score": CONFIDENCE["rank"]}
+        namespace = store.namespace("geneset_rank", params)
+        for key, value in store.get_texts(namespace, keys).items():
+            done[key] = np.asarray(json.loads(value), dtype=float)
+    todo = [i for i, k in enumerate(keys) if k not in done and candidates[i]]
+    if todo:
+        logger.info("geneset_rank: scoring candidates of %d sets (%d cached)", len(todo), len(keys) - len(todo))
+        llm = _get_llm(model, adapter, llm_params)
+
+        def save(j: int, scores: np.ndarray) -> None:
+            done[keys[todo[j]]] = scores
+            if store is not None:
+                store.put_texts(namespace, {keys[todo[j]]: json.dumps(scores.tolist())})
+
+        candidate_logprobs(llm, [prompts[i] for i in todo], [candidates[i] for i in todo], prefix=ANSWER_PREFIX,
+                           suffix="\n", system=SYSTEM_PROMPT, progress=progress, on_prompt=save)
+    return [done.get(k, np.zeros(0)) for k in keys]
+
+
+# -- evidence -------------------------------------------------------------------------------
 def _exclude_term_ids(exclude_terms) -> set[str]:
     if isinstance(exclude_terms, str):
         exclude_terms = [exclude_terms]
     terms = set(exclude_terms)
-    bad = sorted(str(t) for t in terms if not (isinstance(t, str) and _GO_ID.match(t)))
+    bad = sorted(str(t) for t in terms if not (isinstance(t, str) and knowledge.GO_ID.match(t)))
     if bad:
         raise ValueError(f"exclude_terms must be GO IDs such as 'GO:0006915'; got {bad[:5]}")
     return terms
@@ -172,8 +199,8 @@ def _expand_exclude_terms(terms: set[str], ontology: str) -> set[str]:
     return terms | knowledge.related_terms([], members, ontology=ontology, lineage=False, jaccard=1.0)
 
 
-def _verify_options(exclude, exclude_terms, enrichment_options, n_terms, max_q) -> tuple[dict, set[str]]:
-    """Checked verification settings: the enrichment options and the GO IDs given to exclude."""
+def _evidence_options(exclude, exclude_terms, enrichment_options, n_terms, max_q) -> tuple[dict, set[str]]:
+    """Checked evidence settings: the enrichment options and the GO IDs given to exclude."""
     if exclude not in knowledge.EXCLUSION_SETTINGS:
         raise ValueError(f"exclude must be one of {sorted(knowledge.EXCLUSION_SETTINGS)}, got {exclude!r}")
     if n_terms < 1 or not 0 < max_q <= 1:
@@ -185,44 +212,21 @@ def _verify_options(exclude, exclude_terms, enrichment_options, n_terms, max_q) 
     return {**ENRICHMENT_OPTIONS, **(enrichment_options or {})}, _exclude_term_ids(exclude_terms)
 
 
-def _evidence(set_id, genes, *, exclude: str, fixed: set[str], options: dict, n_terms: int,
-              max_q: float) -> dict:
-    """Enrichment of one set with the excluded terms removed: what verification shows the model."""
-    ontology = options.get("ontology", "BP")
-    resolved = knowledge.resolve_symbols(list(genes), warn=False)
-    symbols = set(resolved.dropna().tolist())
-    excluded = set(fixed)
-    rule = knowledge.EXCLUSION_SETTINGS[exclude]
-    if rule is not None:
-        own = [set_id] if isinstance(set_id, str) and _GO_ID.match(set_id) else []
-        excluded |= knowledge.related_terms(own, [symbols], ontology=ontology, **rule)
-    table = knowledge.enrichment(sorted(symbols), exclude=excluded, **options)
-    significant = table[table["q_value"] <= max_q]
-    return {
-        "exclude": exclude,
-        "n_excluded": len(excluded),
-        "universe_size": int(table.attrs["universe_size"]),
-        "genes_tested": int(table["set_size"].iloc[0]) if len(table) else None,
-        "unknown_genes": int(resolved.isna().sum()),
-        "max_q": max_q,
-        "n_significant": len(significant),
-        "terms": [
-            {"go_id": r.go_id, "name": r.name, "q_value": float(r.q_value), "p_value": float(r.p_value),
-             "overlap": int(r.overlap), "term_size": int(r.term_size), "genes": r.genes.split(",")}
-            for r in significant.head(n_terms).itertuples()
-        ],
-    }
+def set_evidence(gene_sets, *, exclude: str = "none", exclude_terms: Iterable[str] = (), n_terms: int = 8,
+                 max_q: float = 0.05, enrichment_options: Mapping | None = None) -> list[dict]:
+    """The evidence of each set, as :func:`name_gene_sets` computes and shows it.
 
-
-def _evidence_text(checked: dict) -> str:
-    if not checked["terms"]:
-        return f"- no GO biological process is enriched at q <= {checked['max_q']:g}"
-    lines = []
-    for term in checked["terms"]:
-        genes = term["genes"][:_GENES_PER_TERM]
-        more = ", ..." if len(term["genes"]) > _GENES_PER_TERM else ""
-        lines.append(f"- {term['name']} (q = {term['q_value']:.1e}; genes: {', '.join(genes)}{more})")
-    return "\n".join(lines)
+    :func:`bftbio.knowledge.gene_set_evidence` per set, with ``exclude_terms``
+    widened to every term with an identical gene set (so a GO-derived set cannot
+    look itself up under another ID). Enrichment baselines that read this list
+    see exactly what the model saw.
+    """
+    frame = _gene_set_frame(gene_sets)
+    options, given = _evidence_options(exclude, exclude_terms, enrichment_options, n_terms, max_q)
+    fixed = _expand_exclude_terms(given, options["ontology"])
+    return [knowledge.gene_set_evidence(g, set_id=s, exclude=exclude, exclude_terms=fixed, n_terms=n_terms,
+                                        max_q=max_q, **options)
+            for s, g in zip(frame["set_id"], frame["genes"])]
 
 
 def _same_name(a: str | None, b: str | None) -> bool:
@@ -232,38 +236,35 @@ def _same_name(a: str | None, b: str | None) -> bool:
     return norm(a) == norm(b)
 
 
-def _verify(named: pd.DataFrame, *, model, adapter, exclude: str, exclude_terms, enrichment_options,
-            n_terms: int, max_q: float, max_new_tokens: int, batch_size, store: Store | None,
+# -- verification ---------------------------------------------------------------------------
+def _verify(named: pd.DataFrame, *, model, adapter, max_new_tokens: int, batch_size, store: Store | None,
             progress) -> pd.DataFrame:
     """Add the verification round to a frame of :func:`name_gene_sets` (generation batched)."""
-    options, given = _verify_options(exclude, exclude_terms, enrichment_options, n_terms, max_q)
-    fixed = _expand_exclude_terms(given, options["ontology"])
-    checked = [_evidence(s, g, exclude=exclude, fixed=fixed, options=options, n_terms=n_terms, max_q=max_q)
-               for s, g in zip(named["set_id"], named["genes"])]
-    prompts = [VERIFY_PROMPT.format(genes=", ".join(g), name=p or "(none)", universe=c["universe_size"],
-                                    evidence=_evidence_text(c))
-               for g, p, c in zip(named["genes"], named["process"], checked)]
-    answers = _answers(prompts, kind="geneset_verification", template=VERIFY_PROMPT, model=model, adapter=adapter,
-                       llm_params=_llm_params(model, adapter), max_new_tokens=max_new_tokens,
-                       batch_size=batch_size, store=store, progress=progress)
+    ok = (named["status"] == "named").to_numpy()
+    prompts = [VERIFY_PROMPT.format(genes=", ".join(g), name=p or "(none)", evidence=evidence_block(e))
+               for g, p, e in zip(named["genes"][ok], named["process"][ok], named["evidence"][ok])]
+    answers = iter(_answers(prompts, kind="geneset_verification", template=VERIFY_PROMPT, model=model,
+                            adapter=adapter, llm_params=_llm_params(model, adapter), max_new_tokens=max_new_tokens,
+                            batch_size=batch_size, store=store, progress=progress))
     out = named.copy()
-    verified, confidence, revised = [], [], []
-    for first, first_conf, (text, conf), record in zip(named["process"], named["confidence"], answers, checked):
+    verified, confidence, revised, texts = [], [], [], []
+    for use, first, first_conf in zip(ok, named["process"], named["confidence"]):
+        if not use:
+            verified.append(None), confidence.append(float("nan")), revised.append(False), texts.append(None)
+            continue
+        text, conf = next(answers)
         name, _, flagged = parse_answer(text)
-        record["answer_flagged"] = bool(flagged or name is None)
-        if record["answer_flagged"]:  # an answer outside the format keeps the proposal
+        if flagged or name is None:  # an answer outside the format keeps the proposal
             name, conf = first, first_conf
         verified.append(name)
         confidence.append(conf)
         revised.append(not _same_name(first, name))
+        texts.append(text)
     out["verified_process"] = verified
     out["verified_confidence"] = confidence
     out["revised"] = revised
-    out["verification"] = [text for text, _ in answers]
-    out["checked"] = checked
-    out.attrs["params"] = {**named.attrs.get("params", {}), "verify": True, "exclude": exclude,
-                           "exclude_terms": sorted(fixed), "enrichment": options, "n_terms": n_terms,
-                           "max_q": max_q, "verify_prompt": VERIFY_PROMPT}
+    out["verification"] = texts
+    out.attrs["params"] = {**named.attrs.get("params", {}), "verify": True, "verify_prompt": VERIFY_PROMPT}
     return out
 
 
@@ -272,63 +273,84 @@ def name_gene_sets(
     *,
     model: str | LanguageModel = "default",
     adapter=None,
-    verify: bool = False,
-    exclude_terms: Iterable[str] = (),
+    evidence: bool = True,
+    choose: str = "generate",
     exclude: str = "none",
-    n_terms: int = 5,
+    exclude_terms: Iterable[str] = (),
+    n_terms: int = 8,
     max_q: float = 0.05,
     enrichment_options: Mapping | None = None,
+    verify: bool = False,
     max_new_tokens: int = 96,
     batch_size: int | str = "auto",
     cache: bool = True,
     store: Store | str | None = None,
     progress: bool | None = None,
 ) -> pd.DataFrame:
-    """Name the biological process of each gene set with a language model.
+    """Name the biological process of each gene set with a language model and its evidence.
 
-    The model gets GeneAgent's system message (:data:`SYSTEM_PROMPT`) and the
-    request :data:`NAMING_PROMPT` (the genes as given, in order), answers greedily,
-    and :func:`parse_answer` reads the name. With ``verify=True`` a second round,
-    the offline counterpart of GeneAgent's self-verification (Wang et al., Nature
-    Methods 2025), tests each set for GO enrichment in the knowledge base
-    (:func:`bftbio.knowledge.enrichment`: one-sided hypergeometric test against
-    every gene annotated in the ontology, Benjamini-Hochberg corrected), shows the
-    model its proposal with the top ``n_terms`` terms at ``q <= max_q`` and the
-    genes behind them (:data:`VERIFY_PROMPT`), and lets it keep or revise the name.
+    Each set's evidence is its top ``n_terms`` enriched GO biological processes at
+    ``q <= max_q`` (:func:`bftbio.knowledge.gene_set_evidence`: one-sided
+    hypergeometric test against every gene annotated in the ontology,
+    Benjamini–Hochberg corrected). The model gets GeneAgent's system message and
+    the request of :func:`bftbio.prompts.naming_prompt` with that evidence block:
+    the prompt :func:`bftbio.train.build_naming_data` trains on. Then:
+
+    * ``choose="generate"``: the model answers greedily; :func:`parse_answer`
+      reads the name;
+    * ``choose="rank"``: the model scores each evidence term as the answer
+      ``Process: <term>`` (:func:`bftbio.models.candidate_logprobs`) and the
+      likeliest is the name;
+    * ``choose="both"``: the generated name joins the candidates, then ranking.
+
+    A set with fewer than three known genes gets no name (``status`` says
+    ``"insufficient evidence"``). A set of more than
+    :data:`bftbio.prompts.MAX_GENES_SHOWN` genes is listed by its genes most
+    supported by the evidence (a warning says how many sets); its enrichment uses
+    every gene.
+
+    With ``verify=True`` a second round, the offline counterpart of GeneAgent's
+    self-verification, shows the model its proposal beside the evidence and lets
+    it keep or revise the name.
 
     Parameters
     ----------
     gene_sets
         DataFrame with ``set_id`` and ``genes`` (list-likes of gene names), e.g.
         :func:`bftbio.datasets.geneagent_gene_sets`, or a dict of set id -> genes.
+        Members must be strings.
     model
         ``"default"`` (SmolLM2-135M-Instruct), a Hugging Face id, a local folder,
         or a loaded :class:`bftbio.models.LanguageModel`.
     adapter
-        A LoRA adapter folder (e.g. from :func:`bftbio.train.finetune`).
+        A LoRA adapter folder (e.g. from :func:`bftbio.train.finetune`); None: the
+        base model.
+    evidence
+        Show the evidence block in the prompt (``False``: the genes alone; ranking
+        still scores the evidence's terms).
+    choose
+        ``"generate"``, ``"rank"`` or ``"both"`` (see above).
+    exclude
+        Per-set exclusion rule of :data:`bftbio.knowledge.EXCLUSION_SETTINGS` for the
+        evidence (a ``set_id`` that is a GO ID is the set's own term): ``"none"``
+        (default: a user's own sets), ``"term"`` (leaky on GO-derived sets),
+        ``"lineage"`` or ``"related"`` (lineage and near-duplicates: the rule for
+        sets taken from GO, as in training).
+    exclude_terms
+        GO IDs the evidence may never show, with every term whose gene set is
+        identical to one of theirs.
+    n_terms, max_q
+        The evidence holds at most ``n_terms`` terms, each with ``q <= max_q``.
+    enrichment_options
+        Overrides of :data:`bftbio.knowledge.ENRICHMENT_OPTIONS`.
     verify
         Add the verification round.
-    exclude_terms
-        GO IDs that verification may not show, for every set, together with every
-        term whose gene set is identical to one of theirs (so a GO-derived set
-        cannot look itself up under another ID).
-    exclude
-        Per-set exclusion rule of :data:`bftbio.knowledge.EXCLUSION_SETTINGS`, applied
-        as :func:`enrichment_names` applies it (a ``set_id`` that is a GO ID is the
-        set's own term): ``"none"``, ``"term"`` (leaky on GO-derived sets),
-        ``"lineage"`` or ``"related"`` (lineage and near-duplicates: use it for sets
-        taken from GO).
-    n_terms, max_q
-        Verification shows at most ``n_terms`` terms, each with ``q <= max_q``.
-    enrichment_options
-        Overrides of :data:`ENRICHMENT_OPTIONS` (``ontology``, ``min_size``,
-        ``max_size``, ``min_overlap``, ``universe``, ``evidence``).
     max_new_tokens
-        Length limit of each answer, in tokens (both rounds).
+        Length limit of each generated answer, in tokens.
     batch_size
         Prompts decoded together; ``"auto"`` sizes it to the device.
     cache
-        Read and write the store; ``False`` generates everything and stores nothing.
+        Read and write the store; ``False`` computes everything and stores nothing.
     store
         A :class:`bftbio.store.Store` or its file; default the one in
         :attr:`bftbio.settings.cachedir`.
@@ -338,47 +360,89 @@ def name_gene_sets(
     Returns
     -------
     DataFrame, one row per set in input order: ``set_id``, ``genes`` (tuple),
-    ``process`` (the name; None for an empty answer), ``confidence`` (the model's
-    mean natural-log probability of the name's tokens as it generated them, given
-    the prompt and the answer before the name: 0 is certain, lower is less sure;
-    NaN without a name), ``analysis`` (the rest of the answer), ``flagged`` (the answer
-    had no ``Process:`` header; the name is its first line) and ``answer`` (the raw
-    text). With ``verify``: ``verified_process``, ``verified_confidence``,
-    ``revised`` (the name changed), ``verification`` (the raw second answer) and
-    ``checked``, a dict per set: ``exclude``, ``n_excluded``, ``universe_size``,
-    ``genes_tested``, ``unknown_genes``, ``max_q``, ``n_significant``, ``terms``
-    (shown to the model: ``go_id``, ``name``, ``q_value``, ``p_value``, ``overlap``,
-    ``term_size``, ``genes``) and ``answer_flagged`` (the second answer ignored the
-    format, so the proposal was kept). ``attrs["params"]`` records the model,
-    adapter fingerprint, prompts and settings.
+    ``process`` (the name; None without one), ``confidence`` (see
+    :data:`CONFIDENCE`: 0 is certain, lower is less sure; NaN without a name),
+    ``status`` (``"named"`` or ``"insufficient evidence"``), ``unknown`` (the
+    set's names not found in the knowledge base), ``candidates`` and
+    ``candidate_scores`` (ranking; empty lists otherwise), ``analysis`` and
+    ``answer`` (the generated text; None when nothing was generated), ``flagged``
+    (the answer had no ``Process:`` header; the name is its first line) and
+    ``evidence`` (the dict of :func:`bftbio.knowledge.gene_set_evidence`). With
+    ``verify``: ``verified_process``, ``verified_confidence``, ``revised`` and
+    ``verification`` (the raw second answer). ``attrs["params"]`` records the
+    model, adapter fingerprint, prompts and settings.
 
     Examples
     --------
     >>> from bftbio.tasks import name_gene_sets
     >>> sets = {"peroxins": ["PEX1", "PEX2", "PEX3", "PEX5", "PEX6", "PEX7"]}
-    >>> named = name_gene_sets(sets, verify=True)  # doctest: +SKIP
-    >>> named.loc[0, ["process", "verified_process"]].tolist()  # doctest: +SKIP
+    >>> name_gene_sets(sets, choose="rank").loc[0, "process"]  # doctest: +SKIP
+    'peroxisome organization'
     """
+    if choose not in CHOICES:
+        raise ValueError(f"choose must be one of {CHOICES}, got {choose!r}")
     frame = _gene_set_frame(gene_sets)
-    if verify:  # bad verification options fail before any generation
-        _verify_options(exclude, exclude_terms, enrichment_options, n_terms, max_q)
+    checked = set_evidence(frame, exclude=exclude, exclude_terms=exclude_terms, n_terms=n_terms, max_q=max_q,
+                           enrichment_options=enrichment_options)
     llm_params = _llm_params(model, adapter)
     the_store = _store_or_none(cache, store)
-    prompts = [NAMING_PROMPT.format(genes=", ".join(g)) for g in frame["genes"]]
-    answers = _answers(prompts, kind="geneset_answer", template=NAMING_PROMPT, model=model, adapter=adapter,
-                       llm_params=llm_params, max_new_tokens=max_new_tokens, batch_size=batch_size,
-                       store=the_store, progress=progress)
-    parsed = [parse_answer(text) for text, _ in answers]
-    frame["process"] = [name for name, _, _ in parsed]
-    frame["confidence"] = [conf for _, conf in answers]
-    frame["analysis"] = [analysis for _, analysis, _ in parsed]
-    frame["flagged"] = [flagged for _, _, flagged in parsed]
-    frame["answer"] = [text for text, _ in answers]
-    frame.attrs["params"] = {**llm_params, "prompt_version": PROMPT_VERSION, "system": SYSTEM_PROMPT,
-                             "prompt": NAMING_PROMPT, "max_new_tokens": max_new_tokens, "decoding": "greedy",
-                             "confidence": CONFIDENCE, "verify": False}
+    ok = np.array([e["known_genes"] >= MIN_KNOWN_GENES for e in checked], dtype=bool)
+    long_sets = int(sum(len(g) > MAX_GENES_SHOWN for g in frame["genes"][ok]))
+    if long_sets:
+        logger.warning("%d gene set(s) have more than %d genes: each prompt lists the %d most supported by the "
+                       "evidence (its enrichment uses every gene)", long_sets, MAX_GENES_SHOWN, MAX_GENES_SHOWN)
+    if not ok.all():
+        logger.warning("%d gene set(s) have fewer than %d known genes: no name, status 'insufficient evidence'",
+                       int((~ok).sum()), MIN_KNOWN_GENES)
+    prompts = [naming_prompt(g, e if evidence else None) for g, e in zip(frame["genes"], checked)]
+    asked = [p for p, use in zip(prompts, ok) if use]
+    n = len(frame)
+    process: list = [None] * n
+    confidence = [float("nan")] * n
+    analysis: list = [None] * n
+    answer: list = [None] * n
+    flagged = [False] * n
+    candidates: list[list[str]] = [[] for _ in range(n)]
+    scores: list[list[float]] = [[] for _ in range(n)]
+    rows = np.flatnonzero(ok)
+    if choose in ("generate", "both") and len(rows):
+        generated = _answers(asked, kind="geneset_answer", template=TEMPLATES, model=model, adapter=adapter,
+                             llm_params=llm_params, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                             store=the_store, progress=progress)
+        for i, (text, conf) in zip(rows, generated):
+            name, rest, bad = parse_answer(text)
+            process[i], confidence[i], analysis[i], answer[i], flagged[i] = name, conf, rest, text, bad
+    if choose in ("rank", "both") and len(rows):
+        for i in rows:
+            options = [t["name"] for t in checked[i]["terms"]]
+            if choose == "both" and process[i] and not any(_same_name(process[i], o) for o in options):
+                options.append(process[i])
+            candidates[i] = options
+        ranked = _ranks(asked, [candidates[i] for i in rows], model=model, adapter=adapter, llm_params=llm_params,
+                        store=the_store, progress=progress)
+        for i, values in zip(rows, ranked):
+            scores[i] = [float(v) for v in values]
+            if len(values):
+                best = int(np.argmax(values))
+                process[i], confidence[i] = candidates[i][best], float(values[best])
+            elif choose == "rank":
+                process[i] = None  # no enriched term to choose from
+    frame["process"] = process
+    frame["confidence"] = confidence
+    frame["status"] = np.where(ok, "named", "insufficient evidence")
+    frame["unknown"] = [e["unknown"] for e in checked]
+    frame["candidates"] = candidates
+    frame["candidate_scores"] = scores
+    frame["analysis"] = analysis
+    frame["flagged"] = flagged
+    frame["answer"] = answer
+    frame["evidence"] = checked
+    frame.attrs["params"] = {**llm_params, "prompt": TEMPLATES, "evidence": evidence, "choose": choose,
+                             "exclude": exclude, "n_terms": n_terms, "max_q": max_q,
+                             "max_new_tokens": max_new_tokens, "decoding": "greedy",
+                             "confidence": CONFIDENCE["rank" if choose != "generate" else "generate"],
+                             "verify": False}
     if not verify:
         return frame
-    return _verify(frame, model=model, adapter=adapter, exclude=exclude, exclude_terms=exclude_terms,
-                   enrichment_options=enrichment_options, n_terms=n_terms, max_q=max_q,
-                   max_new_tokens=max_new_tokens, batch_size=batch_size, store=the_store, progress=progress)
+    return _verify(frame, model=model, adapter=adapter, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                   store=the_store, progress=progress)

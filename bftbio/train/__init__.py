@@ -10,6 +10,7 @@ from ._data import TrainingData, benchmark_exclusion, build_training_data, read_
 from ._evaluate import compare_losses, evaluate
 from ._finetune import finetune, load
 from ._loss import LOSSES, lm_loss
+from ._naming_data import build_naming_data, naming_answer
 from ._probes import knowledge_probes
 
 __all__ = [
@@ -17,12 +18,14 @@ __all__ = [
     "TrainConfig",
     "TrainingData",
     "benchmark_exclusion",
+    "build_naming_data",
     "build_training_data",
     "compare_losses",
     "evaluate",
     "finetune",
     "knowledge_probes",
     "lm_loss",
+    "naming_answer",
     "load",
     "read_records",
 ]

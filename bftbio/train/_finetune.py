@@ -288,9 +288,15 @@ def finetune(
         compute_loss_func=loss_func,
     )
     val_before = validation_losses(peft_model, validation, config) if validation else {}
+    checkpoint = _last_checkpoint(out)
+    resumed_at = int(checkpoint.rsplit("-", 1)[-1]) if checkpoint else 0
     started = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=_last_checkpoint(out))
+    result = trainer.train(resume_from_checkpoint=checkpoint)
     seconds = time.perf_counter() - started
+    # Tokens (prompt and answer) of the samples this call trained on: the mean length times the samples seen.
+    seen = (trainer.state.global_step - resumed_at) * config.batch_size * config.gradient_accumulation_steps * max(
+        1, args.world_size)
+    tokens_seen = round(seen * sum(len(f["input_ids"]) for f in train) / len(train))
     val_after = validation_losses(peft_model, validation, config) if validation else {}
 
     peft_model.save_pretrained(out)
@@ -306,6 +312,8 @@ def finetune(
         "n_validation_examples": len(validation),
         "steps": trainer.state.global_step,
         "train_seconds": round(seconds, 1),
+        "train_tokens_seen": tokens_seen,
+        "tokens_per_second": round(tokens_seen / seconds, 1) if seconds > 0 else None,
         "train_loss": result.training_loss,
         "validation_ce_before": val_before.get("ce"),
         "validation_ce_after": val_after.get("ce"),

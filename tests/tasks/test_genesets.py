@@ -13,12 +13,14 @@ from bftbio import knowledge
 from bftbio.datasets import geneagent_answers, parse_process_name
 from bftbio.models import Generation
 from bftbio.store import Store
+from bftbio.prompts import evidence_block
 from bftbio.tasks import (
     benchmark_gene_set_naming,
     name_gene_sets,
     parse_answer,
     process_name_scores,
     score_process_names,
+    set_evidence,
 )
 from bftbio.tasks._geneset_scores import default_background
 
@@ -100,31 +102,95 @@ class CountingGenerator:
 
 
 def test_naming_is_batched_cached_and_resumes(real_kb, tiny_llm, store, monkeypatch):
-    sets = pd.DataFrame({"set_id": ["a", "b", "c"],
-                         "genes": [["TP53", "MDM2"], ["HBB", "HBA1", "HBA2"], ["PEX1", "PEX2"]]})
+    sets = pd.DataFrame({"set_id": ["a", "b", "c", "d"],
+                         "genes": [["TP53", "MDM2", "CDKN1A"], ["HBB", "HBA1", "HBA2"], ["PEX1", "PEX2", "PEX5"],
+                                   ["TP53", "NOTAGENE1", "NOTAGENE2"]]})
     counter = CountingGenerator()
     monkeypatch.setattr(genesets, "generate_texts", counter)
     first = name_gene_sets(sets.iloc[:2], model=tiny_llm, store=store, max_new_tokens=6, batch_size=2,
                            progress=False)
     assert len(counter.prompts) == 2
-    # A "killed" run that finished two sets: the rerun generates only the third.
+    # A "killed" run that finished two sets: the rerun generates only the third (the fourth has no evidence).
     named = name_gene_sets(sets, model=tiny_llm, store=store, max_new_tokens=6, batch_size=2, progress=False)
-    assert len(counter.prompts) == 3 and "PEX1, PEX2" in counter.prompts[-1]
+    assert len(counter.prompts) == 3 and "PEX1, PEX2, PEX5" in counter.prompts[-1]
     again = name_gene_sets(sets, model=tiny_llm, store=store, max_new_tokens=6, progress=False)
     assert len(counter.prompts) == 3  # all cached: no generation
     pd.testing.assert_frame_equal(named, again)
     pd.testing.assert_frame_equal(named.iloc[:2], first)
-    assert list(named.columns) == ["set_id", "genes", "process", "confidence", "analysis", "flagged", "answer"]
+    assert list(named.columns) == ["set_id", "genes", "process", "confidence", "status", "unknown", "candidates",
+                                   "candidate_scores", "analysis", "flagged", "answer", "evidence"]
+    # Fewer than three known genes: an explicit status, never a name.
+    assert named["status"].tolist() == ["named", "named", "named", "insufficient evidence"]
+    assert named.loc[3, "process"] is None and named.loc[3, "answer"] is None
+    assert named.loc[3, "unknown"] == ["NOTAGENE1", "NOTAGENE2"]
     assert named["genes"].tolist()[1] == ("HBB", "HBA1", "HBA2")
     assert ((named["confidence"] <= 0) | named["process"].isna()).all()
-    assert named.attrs["params"]["prompt_version"] == genesets.PROMPT_VERSION
-    # The prompt asks in GeneAgent's style, starting with a wording the adapters were trained on.
-    from bftbio.train._data import GENE_SET_TEMPLATES
+    assert named.attrs["params"]["prompt"]["version"] == genesets.PROMPT_VERSION
+    # The prompt is the one training builds (bftbio.prompts), with the evidence block.
+    from bftbio.prompts import naming_prompt
 
-    assert counter.prompts[0].startswith(GENE_SET_TEMPLATES[2].format(genes="TP53, MDM2"))
+    assert counter.prompts[0] in {naming_prompt(g, e) for g, e in zip(named["genes"], named["evidence"])}
+    assert all("GO enrichment of these genes" in p and "<name>" not in p for p in counter.prompts)
     # Another generation setting is another namespace.
     name_gene_sets(sets.iloc[:1], model=tiny_llm, store=store, max_new_tokens=7, progress=False)
     assert len(counter.prompts) == 4
+    # Without evidence the prompt is the bare request.
+    name_gene_sets(sets.iloc[:1], model=tiny_llm, store=store, evidence=False, max_new_tokens=6, progress=False)
+    assert "GO enrichment" not in counter.prompts[-1]
+
+
+def test_rank_chooses_the_likeliest_evidence_term_and_caches(real_kb, tiny_llm, store, monkeypatch):
+    sets = {"peroxins": ["PEX1", "PEX2", "PEX3", "PEX5", "PEX6", "PEX7"], "globins": ["HBB", "HBA1", "HBA2", "HBD"]}
+    calls = []
+    real = genesets.candidate_logprobs
+
+    def counting(llm, prompts, candidates, **options):
+        calls.append(len(prompts))
+        return real(llm, prompts, candidates, **options)
+
+    monkeypatch.setattr(genesets, "candidate_logprobs", counting)
+    named = name_gene_sets(sets, model=tiny_llm, choose="rank", store=store, progress=False)
+    for row in named.itertuples():
+        assert row.candidates == [t["name"] for t in row.evidence["terms"]] and len(row.candidates) >= 2
+        assert row.process == row.candidates[int(np.argmax(row.candidate_scores))]
+        assert row.confidence == pytest.approx(max(row.candidate_scores)) and row.confidence <= 0
+        assert row.answer is None
+    # The scores are those of teacher forcing "Process: <name>\n" after the prompt.
+    from bftbio.models import continuation_logprobs
+    from bftbio.prompts import SYSTEM_PROMPT, naming_prompt
+
+    row = named.iloc[0]
+    prompt = naming_prompt(row["genes"], row["evidence"])
+    forced = continuation_logprobs(tiny_llm, [prompt] * len(row["candidates"]),
+                                   [f"Process: {c}\n" for c in row["candidates"]],
+                                   starts=[len("Process:")] * len(row["candidates"]), system=SYSTEM_PROMPT)
+    np.testing.assert_allclose(row["candidate_scores"], forced, atol=1e-4)
+    again = name_gene_sets(sets, model=tiny_llm, choose="rank", store=store, progress=False)
+    assert calls == [2]  # the second call read the store
+    pd.testing.assert_frame_equal(named, again)
+    with pytest.raises(ValueError, match="choose must be one of"):
+        name_gene_sets(sets, model=tiny_llm, choose="vote")
+
+
+def test_both_adds_the_generated_name_to_the_candidates(real_kb, tiny_llm, store, monkeypatch):
+    monkeypatch.setattr(genesets, "generate_texts", CountingGenerator(lambda p: "Process: globin business\nYes."))
+    named = name_gene_sets({"g": ["HBB", "HBA1", "HBA2", "HBD"]}, model=tiny_llm, choose="both", store=store,
+                           progress=False)
+    assert named.loc[0, "candidates"][-1] == "globin business"
+    assert named.loc[0, "answer"].startswith("Process: globin business")
+    assert named.loc[0, "process"] in named.loc[0, "candidates"]
+
+
+def test_long_sets_are_listed_by_support_with_a_warning(real_kb, tiny_llm, store, monkeypatch, caplog):
+    counter = CountingGenerator(lambda p: "Process: x")
+    monkeypatch.setattr(genesets, "generate_texts", counter)
+    genes = knowledge.gene_sets("BP", min_size=60, max_size=80)
+    members = sorted(next(iter(genes.values())))
+    with caplog.at_level("WARNING", logger="bftbio"):
+        named = name_gene_sets({"big": members}, model=tiny_llm, store=store, progress=False)
+    assert "more than 20 genes" in caplog.text
+    assert f"(20 of {len(members)} genes shown)" in counter.prompts[0]
+    assert named.loc[0, "evidence"]["genes_tested"] == len(members)  # enrichment used every gene
 
 
 def test_cache_false_stores_nothing(real_kb, tiny_llm, store):
@@ -133,13 +199,11 @@ def test_cache_false_stores_nothing(real_kb, tiny_llm, store):
     assert store.info().empty
 
 
-def test_verification_evidence_matches_the_hypergeometric_test(tiny_kb, tiny_llm, store):
-    named = name_gene_sets({"mine": ["AAA1", "BBB2"]}, model=tiny_llm, verify=True, enrichment_options=TINY_OPTIONS,
-                           max_q=1.0, store=store, max_new_tokens=4, progress=False)
-    checked = named.loc[0, "checked"]
+def test_evidence_matches_the_hypergeometric_test(tiny_kb):
+    checked = set_evidence({"mine": ["AAA1", "BBB2"]}, enrichment_options=TINY_OPTIONS, max_q=1.0)[0]
     # Universe: the 4 genes annotated in BP; GO:0000003 {AAA1, BBB2}, 0002 {AAA1, BBB2, DUP},
     # 0006 {BBB2}, 0001 {all}.
-    assert checked["universe_size"] == 4 and checked["genes_tested"] == 2
+    assert checked["universe_size"] == 4 and checked["genes_tested"] == 2 and checked["known_genes"] == 2
     terms = {t["go_id"]: t for t in checked["terms"]}
     assert list(terms) == ["GO:0000003", "GO:0000002", "GO:0000006", "GO:0000001"]
     for t in terms.values():
@@ -148,38 +212,35 @@ def test_verification_evidence_matches_the_hypergeometric_test(tiny_kb, tiny_llm
     # Benjamini-Hochberg by hand over p = 1/6, 1/2, 1/2, 1.
     assert [t["q_value"] for t in terms.values()] == pytest.approx([2 / 3, 2 / 3, 2 / 3, 1])
     assert terms["GO:0000002"]["genes"] == ["AAA1", "BBB2"]
-    assert {"verified_process", "verified_confidence", "revised", "verification", "checked"} <= set(named.columns)
 
 
-def test_exclude_terms_and_rules_remove_terms_from_the_evidence(tiny_kb, tiny_llm, store):
+def test_exclude_terms_and_rules_remove_terms_from_the_evidence(tiny_kb):
     sets = {"GO:0000003": ["AAA1", "BBB2"]}
-    options = dict(model=tiny_llm, verify=True, enrichment_options=TINY_OPTIONS, max_q=1.0, store=store,
-                   max_new_tokens=4, progress=False)
-    shown = name_gene_sets(sets, exclude_terms=["GO:0000003"], **options).loc[0, "checked"]
+    options = dict(enrichment_options=TINY_OPTIONS, max_q=1.0)
+    shown = set_evidence(sets, exclude_terms=["GO:0000003"], **options)[0]
     assert [t["go_id"] for t in shown["terms"]] == ["GO:0000002", "GO:0000006", "GO:0000001"]
-    own = name_gene_sets(sets, exclude="term", **options).loc[0, "checked"]  # the set's own GO ID
+    own = set_evidence(sets, exclude="term", **options)[0]  # the set's own GO ID
     assert [t["go_id"] for t in own["terms"]] == ["GO:0000002", "GO:0000006", "GO:0000001"]
-    related = name_gene_sets(sets, exclude="related", **options)
-    assert related.loc[0, "checked"]["terms"] == []  # lineage + Jaccard >= 0.5 leave nothing
-    assert "no GO biological process is enriched" in genesets._evidence_text(related.loc[0, "checked"])
+    related = set_evidence(sets, exclude="related", **options)[0]
+    assert related["terms"] == []  # lineage + Jaccard >= 0.5 leave nothing
+    assert "no GO biological process is enriched" in evidence_block(related)
     with pytest.raises(ValueError, match="exclude must be one of"):
-        name_gene_sets(sets, exclude="everything", **options)
+        set_evidence(sets, exclude="everything", **options)
     with pytest.raises(ValueError, match="GO IDs"):
-        name_gene_sets(sets, exclude_terms=["apoptosis"], **options)
+        set_evidence(sets, exclude_terms=["apoptosis"], **options)
 
 
-def test_exclude_terms_also_removes_terms_with_the_identical_gene_set(real_kb, tiny_llm, store):
+def test_exclude_terms_also_removes_terms_with_the_identical_gene_set(real_kb):
     sets = knowledge.gene_sets("BP", min_size=5, max_size=8)
     by_genes: dict = {}
     for go_id, genes in sets.items():
         by_genes.setdefault(genes, []).append(go_id)
     twins = next(ids for ids in by_genes.values() if len(ids) >= 2)
     genes = list(sets[twins[0]])
-    options = dict(model=tiny_llm, verify=True, n_terms=len(twins) + 2, max_q=1.0, store=store, max_new_tokens=2,
-                   progress=False)
-    before = {t["go_id"] for t in name_gene_sets({"s": genes}, **options).loc[0, "checked"]["terms"]}
+    options = dict(n_terms=len(twins) + 2, max_q=1.0)
+    before = {t["go_id"] for t in set_evidence({"s": genes}, **options)[0]["terms"]}
     assert set(twins) <= before
-    after = name_gene_sets({"s": genes}, exclude_terms=[twins[0]], **options).loc[0, "checked"]
+    after = set_evidence({"s": genes}, exclude_terms=[twins[0]], **options)[0]
     assert not set(twins) & {t["go_id"] for t in after["terms"]}
     assert after["n_excluded"] >= len(twins)
 
@@ -193,12 +254,12 @@ def test_verification_keeps_or_revises(real_kb, tiny_llm, store, monkeypatch):
         return "I am not sure."  # ignores the format: the proposal stays
 
     monkeypatch.setattr(genesets, "generate_texts", CountingGenerator(reply))
-    named = name_gene_sets({"a": ["TP53", "MDM2"], "b": ["HBB", "HBA1"]}, model=tiny_llm, verify=True,
-                           store=store, progress=False)
+    named = name_gene_sets({"a": ["TP53", "MDM2", "CDKN1A"], "b": ["HBB", "HBA1", "HBA2"]}, model=tiny_llm,
+                           verify=True, store=store, progress=False)
     assert named["process"].tolist() == ["DNA repair", "DNA repair"]
     assert named["verified_process"].tolist() == ["Peroxisome organization", "DNA repair"]
     assert named["revised"].tolist() == [True, False]
-    assert [c["answer_flagged"] for c in named["checked"]] == [False, True]
+    assert named["verification"][1] == "I am not sure."
     assert np.isfinite(named["confidence"]).all() and (named["confidence"] < 0).all()
     assert named["verified_confidence"][1] == named["confidence"][1]
 
@@ -210,6 +271,9 @@ def test_bad_gene_sets_are_named(real_kb, tiny_llm):
         name_gene_sets({"a": "TP53 MDM2"}, model=tiny_llm)
     with pytest.raises(ValueError, match="no genes"):
         name_gene_sets({"a": []}, model=tiny_llm)
+    for bad in (None, float("nan"), 7157):
+        with pytest.raises(TypeError, match=r"gene set 'a' holds 1 member\(s\) that are not gene names.*position 1"):
+            name_gene_sets({"a": ["TP53", bad, "MDM2"]}, model=tiny_llm)
 
 
 # -- scoring ---------------------------------------------------------------------------------
@@ -304,17 +368,16 @@ class HashEncoder:
 @needs_shared
 def test_benchmark_scores_baselines_and_a_model(real_kb, tiny_llm, store):
     table, per_set = benchmark_gene_set_naming(
-        ("NeST",), methods=("GeneAgent", "shuffled"), models={"tiny": {"model": tiny_llm}}, data=SHARED, limit=3,
+        ("NeST",), methods=("GeneAgent", "shuffled"), models={"tiny": {"model": tiny_llm, "verify": (False, True)}}, data=SHARED, limit=3,
         n_shuffles=2, encoder=HashEncoder(), max_new_tokens=3, store=store, progress=False, return_per_set=True,
     )
-    methods = ["GeneAgent (published)", "shuffled curated names (trivial)", "tiny",
-               "tiny + verify (nothing excluded)"]
+    methods = ["GeneAgent (published)", "shuffled curated names (trivial)", "tiny", "tiny + verify"]
     assert list(pd.unique(table["method"])) == methods
     assert list(table.columns) == ["task", "dataset", "split", "method", "metric", "value", "n"]
     wide = table.pivot_table(index="method", columns="metric", values="value")
     for metric in ("rouge1", "rouge2", "rougeL", "similarity", "percentile", "share_p90", "share_p95"):
         assert wide[metric].notna().all(), metric
-    assert wide.loc["tiny + verify (nothing excluded)", "revised"] >= 0
+    assert wide.loc["tiny + verify", "revised"] >= 0
     assert wide["background_n"].nunique() == 1 and wide["background_n"].iloc[0] > 28_000
     assert set(table["n"]) == {3}
     assert len(per_set) == 3 * len(methods)
@@ -346,7 +409,7 @@ def test_default_model_names_two_nest_sets(real_kb, store):
     named = name_gene_sets(sets, verify=True, store=store, max_new_tokens=24, progress=False)
     assert named["process"].map(lambda p: isinstance(p, str) and len(p) > 2).all()
     assert (named["confidence"] <= 0).all()
-    assert all(c["universe_size"] > 15_000 and c["terms"] for c in named["checked"])
+    assert all(c["universe_size"] > 15_000 and c["terms"] for c in named["evidence"])
 
 
 @needs_shared
@@ -356,6 +419,6 @@ def test_benchmark_verify_per_model(real_kb, tiny_llm, store):
         ("NeST",), methods=(), models={"a": {"model": tiny_llm, "verify": (False, True)},
                                         "b": {"model": tiny_llm, "verify": (False,)}},
         data=SHARED, limit=2, encoder=None, max_new_tokens=3, store=store, progress=False, verify=(False,))
-    assert list(pd.unique(table["method"])) == ["a", "a + verify (nothing excluded)", "b"]
+    assert list(pd.unique(table["method"])) == ["a", "a + verify", "b"]
     with pytest.raises(ValueError, match="'verify'"):
         benchmark_gene_set_naming(("NeST",), methods=(), models={"a": {"adapters": "x"}}, data=SHARED)

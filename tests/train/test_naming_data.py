@@ -1,0 +1,62 @@
+"""Gene-set naming records at volume: noisy lists, evidence without the answer, held-out terms."""
+
+import pytest
+
+from bftbio import knowledge
+from bftbio.prompts import ANSWER_PREFIX
+from bftbio.train import build_naming_data, naming_answer
+
+
+@pytest.fixture(scope="module")
+def data():
+    return build_naming_data(n_terms=40, exclude=None, holdout=(0.1, 0.1), seed=3)
+
+
+def test_records_have_the_shared_prompt_and_a_grounded_answer(real_kb, data):
+    records = [r for split in data.splits.values() for r in split]
+    assert len(records) == 40 and {len(v) for k, v in data.splits.items() if k != "train"} == {4}
+    names = knowledge.go_terms("BP")["name"]
+    for r in records:
+        assert r["kind"] == "naming" and r["name"] == names[r["key"]]
+        assert r["answer"].startswith(f"{ANSWER_PREFIX}{r['name']}\n")
+        assert r["prompt"].startswith("Name the most significant biological process performed by these genes: ")
+        assert "GO enrichment of these genes" in r["prompt"]
+        assert "<name>" not in r["prompt"] and "<" not in r["answer"]
+        assert len(r["answer"].splitlines()) == 2 and r["answer"].endswith(".")
+
+
+def test_the_answer_and_its_relatives_are_never_in_the_evidence(real_kb, data):
+    sets = knowledge.gene_sets("BP", min_size=5, max_size=300)
+    for r in data.splits["train"]:
+        related = knowledge.related_terms([r["key"]], [set(knowledge.resolve_symbols(r["genes"]).dropna())])
+        ids = {t["go_id"] for t in knowledge.gene_set_evidence(r["genes"], set_id=r["key"], exclude="related")["terms"]}
+        assert not ids & related
+        assert r["name"] not in r["candidates"]
+        # Lists are noisy: some members may be dropped, some outsiders added, but at least 3 members stay.
+        members = sets[r["key"]]
+        assert len(set(r["genes"]) & members) >= min(3, len(members))
+    noisy = [r for r in data.splits["train"] if set(r["genes"]) - sets[r["key"]]]
+    dropped = [r for r in data.splits["train"] if sets[r["key"]] - set(r["genes"])]
+    assert noisy and dropped
+
+
+def test_seeded_and_held_out_terms_stay_out(real_kb, data):
+    again = build_naming_data(n_terms=40, exclude=None, holdout=(0.1, 0.1), seed=3)
+    assert again.provenance["data_hash"] == data.provenance["data_hash"]
+    term = data.splits["train"][0]["key"]
+    parent = sorted(knowledge.ancestors(term) & set(knowledge.gene_sets("BP", min_size=5, max_size=300)))
+    kept_out = build_naming_data(n_terms=30, exclude=None, held_out=[term], seed=3, holdout=(0.1, 0.1))
+    keys = {r["key"] for split in kept_out.splits.values() for r in split}
+    assert term not in keys and not set(parent) & keys
+    assert kept_out.provenance["held_out"]["n_go_ids"] == 1
+    with pytest.raises(ValueError, match="GO IDs"):
+        build_naming_data(n_terms=5, exclude=None, held_out=["apoptosis"])
+    with pytest.raises(ValueError, match="keep"):
+        build_naming_data(n_terms=5, exclude=None, keep=(0.5, 1.5))
+
+
+def test_answer_names_listed_members_and_evidence():
+    evidence = {"terms": [{"name": "a"}, {"name": "b"}, {"name": "c"}]}
+    text = naming_answer("x process", ["G1", "G2", "G3", "G4"], {"G2", "G4"}, evidence)
+    assert text == "Process: x process\nG2 and G4 take part in it and the enrichment for a and b points to it."
+    assert naming_answer("y", ["G1"], {"G1"}, {"terms": []}) == "Process: y\nG1 takes part in it."
