@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
-from ..knowledge import EXCLUSION_SETTINGS, enrichment, related_terms, resolve_symbols
-
-_GO_ID = re.compile(r"^GO:\d{7}$")
+from ..knowledge import EXCLUSION_SETTINGS, GO_ID, enrichment, related_terms, resolve_symbols
 
 
 def enrichment_names(
@@ -63,7 +59,7 @@ def enrichment_names(
         symbols = set(resolve_symbols(list(genes), warn=False).dropna().tolist())
         excluded = set(exclude_terms)
         if options is not None:
-            own = [set_id] if isinstance(set_id, str) and _GO_ID.match(set_id) else []
+            own = [set_id] if isinstance(set_id, str) and GO_ID.match(set_id) else []
             excluded |= related_terms(own, [symbols], ontology=ontology, **options)
         table = enrichment(sorted(symbols), ontology=ontology, min_size=min_size, max_size=max_size,
                            min_overlap=min_overlap, exclude=excluded)

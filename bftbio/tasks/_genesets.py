@@ -199,16 +199,8 @@ def _expand_exclude_terms(terms: set[str], ontology: str) -> set[str]:
     return terms | knowledge.related_terms([], members, ontology=ontology, lineage=False, jaccard=1.0)
 
 
-def _evidence_options(exclude, exclude_terms, enrichment_options, n_terms, max_q) -> tuple[dict, set[str]]:
-    """Checked evidence settings: the enrichment options and the GO IDs given to exclude."""
-    if exclude not in knowledge.EXCLUSION_SETTINGS:
-        raise ValueError(f"exclude must be one of {sorted(knowledge.EXCLUSION_SETTINGS)}, got {exclude!r}")
-    if n_terms < 1 or not 0 < max_q <= 1:
-        raise ValueError(f"need n_terms >= 1 and 0 < max_q <= 1, got {n_terms} and {max_q}")
-    unknown = sorted(set(enrichment_options or {}) - {*ENRICHMENT_OPTIONS, "universe", "evidence"})
-    if unknown:
-        raise ValueError(f"enrichment_options {unknown} unknown; accepted: {sorted(ENRICHMENT_OPTIONS)}, "
-                         "universe, evidence")
+def _evidence_options(enrichment_options, exclude_terms) -> tuple[dict, set[str]]:
+    """The enrichment options (checked by :func:`bftbio.knowledge.gene_set_evidence`) and the GO IDs to exclude."""
     return {**ENRICHMENT_OPTIONS, **(enrichment_options or {})}, _exclude_term_ids(exclude_terms)
 
 
@@ -222,7 +214,7 @@ def set_evidence(gene_sets, *, exclude: str = "none", exclude_terms: Iterable[st
     see exactly what the model saw.
     """
     frame = _gene_set_frame(gene_sets)
-    options, given = _evidence_options(exclude, exclude_terms, enrichment_options, n_terms, max_q)
+    options, given = _evidence_options(enrichment_options, exclude_terms)
     fixed = _expand_exclude_terms(given, options["ontology"])
     return [knowledge.gene_set_evidence(g, set_id=s, exclude=exclude, exclude_terms=fixed, n_terms=n_terms,
                                         max_q=max_q, **options)
@@ -249,16 +241,15 @@ def _verify(named: pd.DataFrame, *, model, adapter, max_new_tokens: int, batch_s
     out = named.copy()
     verified, confidence, revised, texts = [], [], [], []
     for use, first, first_conf in zip(ok, named["process"], named["confidence"]):
-        if not use:
-            verified.append(None), confidence.append(float("nan")), revised.append(False), texts.append(None)
-            continue
-        text, conf = next(answers)
-        name, _, flagged = parse_answer(text)
-        if flagged or name is None:  # an answer outside the format keeps the proposal
-            name, conf = first, first_conf
+        name, conf, text = None, float("nan"), None
+        if use:
+            text, conf = next(answers)
+            name, _, flagged = parse_answer(text)
+            if flagged or name is None:  # an answer outside the format keeps the proposal
+                name, conf = first, first_conf
         verified.append(name)
         confidence.append(conf)
-        revised.append(not _same_name(first, name))
+        revised.append(use and not _same_name(first, name))
         texts.append(text)
     out["verified_process"] = verified
     out["verified_confidence"] = confidence
@@ -422,11 +413,9 @@ def name_gene_sets(
                         store=the_store, progress=progress)
         for i, values in zip(rows, ranked):
             scores[i] = [float(v) for v in values]
-            if len(values):
+            if len(values):  # without an enriched term, "rank" leaves the set unnamed
                 best = int(np.argmax(values))
                 process[i], confidence[i] = candidates[i][best], float(values[best])
-            elif choose == "rank":
-                process[i] = None  # no enriched term to choose from
     frame["process"] = process
     frame["confidence"] = confidence
     frame["status"] = np.where(ok, "named", "insufficient evidence")
