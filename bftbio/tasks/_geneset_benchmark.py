@@ -33,14 +33,14 @@ _LABELS = {
     "lineage": "top enriched GO term (lineage excluded)",
     "related": "top enriched GO term (lineage + near-duplicates excluded)",
 }
-# The label of the enrichment row whose evidence the language models read, per dataset.
+#: The label of the enrichment row whose evidence the language models read, per dataset.
 HEADLINE_ENRICHMENT = {
     "GO": "top enriched GO term (lineage + near-duplicates excluded)",
     "NeST": "top enriched GO term (nothing excluded)",
     "MSigDB": "top enriched GO term (nothing excluded)",
 }
-# The exclusion of the evidence language models read: on GO-derived sets the set's own
-# term, its lineage and near-duplicates (the rule training uses); elsewhere nothing.
+#: The exclusion of the evidence language models read: on GO-derived sets the set's own
+#: term, its lineage and near-duplicates (the rule training uses); elsewhere nothing.
 EVIDENCE_EXCLUSION = {"GO": "related", "NeST": "none", "MSigDB": "none"}
 _METHODS = ("enrichment", "central", "GeneAgent", "GPT-4", "shuffled")
 #: The label of the best rule without a model over the evidence's candidates.

@@ -149,6 +149,7 @@ def build_naming_data(
     user_excluded, user_record = _held_out_terms(held_out, benchmark_data)
     sets = knowledge.gene_sets("BP", min_size=min_size, max_size=max_size)
     eligible = sorted(t for t in sets if t not in excluded and t not in user_excluded)
+    n_eligible = len(eligible)
     if n_terms is not None:
         if n_terms < 1:
             raise ValueError(f"n_terms must be positive or None, got {n_terms}")
@@ -177,7 +178,7 @@ def build_naming_data(
         "builder": "bftbio.train.build_naming_data",
         "seed": seed,
         "n_records": {k: len(v) for k, v in splits.items()},
-        "terms": {"min_size": min_size, "max_size": max_size, "eligible": len(eligible),
+        "terms": {"min_size": min_size, "max_size": max_size, "eligible": n_eligible, "used": len(eligible),
                   "bp_terms_in_size_range": len(sets)},
         "lists": {"keep": list(keep), "noise": list(noise), "n_evidence": n_evidence,
                   "evidence_exclusion": "related (term, lineage, near-duplicates)"},

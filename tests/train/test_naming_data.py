@@ -33,10 +33,10 @@ def test_the_answer_and_its_relatives_are_never_in_the_evidence(real_kb, data):
         assert not ids & related
         assert r["name"] not in r["candidates"]
         # Lists are noisy: some members may be dropped, some outsiders added, but at least 3 members stay.
-        members = sets[r["key"]]
+        members = set(sets[r["key"]])
         assert len(set(r["genes"]) & members) >= min(3, len(members))
-    noisy = [r for r in data.splits["train"] if set(r["genes"]) - sets[r["key"]]]
-    dropped = [r for r in data.splits["train"] if sets[r["key"]] - set(r["genes"])]
+    noisy = [r for r in data.splits["train"] if set(r["genes"]) - set(sets[r["key"]])]
+    dropped = [r for r in data.splits["train"] if set(sets[r["key"]]) - set(r["genes"])]
     assert noisy and dropped
 
 
@@ -49,6 +49,10 @@ def test_seeded_and_held_out_terms_stay_out(real_kb, data):
     keys = {r["key"] for split in kept_out.splits.values() for r in split}
     assert term not in keys and not set(parent) & keys
     assert kept_out.provenance["held_out"]["n_go_ids"] == 1
+    # Holding out a term removes it and its lineage from the eligible pool, not just from the sample.
+    removed = kept_out.provenance["held_out"]["bp_terms_in_size_range_excluded"]
+    assert removed >= 1 + len(parent)
+    assert kept_out.provenance["terms"]["eligible"] == data.provenance["terms"]["eligible"] - removed
     with pytest.raises(ValueError, match="GO IDs"):
         build_naming_data(n_terms=5, exclude=None, held_out=["apoptosis"])
     with pytest.raises(ValueError, match="keep"):
