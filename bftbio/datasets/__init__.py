@@ -7,6 +7,7 @@ from ._geneagent import (
     geneagent_answers,
     geneagent_gene_sets,
     parse_process_name,
+    split_answer,
 )
 from ._perturbseq import (
     adamson2016,
@@ -33,4 +34,5 @@ __all__ = [
     "parse_process_name",
     "replogle2022_k562_essential",
     "simulate_perturbseq",
+    "split_answer",
 ]

@@ -21,15 +21,14 @@ from .._settings import logger, settings
 from ..models import (
     Encoder,
     LanguageModel,
-    adapter_fingerprint,
+    encoder_record,
     generate_texts,
-    load_encoder,
-    load_llm,
+    llm_record,
     mean_hidden_states,
-    model_fingerprint,
+    session_encoder,
+    session_llm,
 )
-from ..models._sources import canonical_name
-from ..store import Store, default_store
+from ..store import Store, open_store
 
 #: Bump when the prompt or the post-processing of profiles changes: old cache entries are then not reused.
 PROMPT_VERSION = "1"
@@ -45,26 +44,6 @@ _ENCODE_CHUNK = 512  # profiles encoded (and committed to the store) together
 
 
 # -- what a result depends on ---------------------------------------------------------
-def _llm_params(model, adapter) -> dict:
-    if isinstance(model, LanguageModel):
-        if adapter is not None:
-            raise ValueError("adapter= is for a model given by name; this LanguageModel already has its adapter")
-        return {"model": model.name, "weights": model_fingerprint(model.name), "adapter": model.adapter}
-    if not isinstance(model, str):
-        raise TypeError(f"model must be a name, a folder or a LanguageModel, got {type(model).__name__}")
-    name = canonical_name(model, settings.default_model)
-    return {"model": name, "weights": model_fingerprint(name),
-            "adapter": adapter_fingerprint(adapter) if adapter is not None else None}
-
-
-def _encoder_params(encoder) -> dict:
-    if isinstance(encoder, Encoder):
-        return {"encoder": encoder.name, "encoder_max_length": encoder.max_length}
-    if not isinstance(encoder, str):
-        raise TypeError(f"encoder must be a name, a folder or an Encoder, got {type(encoder).__name__}")
-    return {"encoder": canonical_name(encoder, settings.default_encoder)}
-
-
 @functools.cache
 def _kb_version() -> str:
     record = {k: v for k, v in knowledge.provenance().items() if k != "build_date"}
@@ -76,30 +55,6 @@ def _text_params(source: str, llm_params: dict | None, max_new_tokens: int) -> d
         return {"source": "knowledge", "kb": _kb_version(), **KNOWLEDGE_OPTIONS}
     return {"source": source, **llm_params, "prompt_version": PROMPT_VERSION, "prompt": PROFILE_PROMPT,
             "max_chars": MAX_CHARS, "max_new_tokens": max_new_tokens, "decoding": "greedy"}
-
-
-# -- loading, once per session ----------------------------------------------------------
-@functools.lru_cache(maxsize=1)
-def _load_llm_cached(name: str, adapter: str | None, fingerprint: str | None, device: str) -> LanguageModel:
-    return load_llm(name, adapter=adapter, device=device)
-
-
-@functools.lru_cache(maxsize=2)
-def _load_encoder_cached(name: str, device: str) -> Encoder:
-    return load_encoder(name, device=device)
-
-
-def _get_llm(model, adapter, params: dict) -> LanguageModel:
-    if isinstance(model, LanguageModel):
-        return model
-    return _load_llm_cached(params["model"], None if adapter is None else str(adapter), params["adapter"],
-                            settings.resolve_device())
-
-
-def _get_encoder(encoder) -> Encoder:
-    if isinstance(encoder, Encoder):
-        return encoder
-    return _load_encoder_cached(canonical_name(encoder, settings.default_encoder), settings.resolve_device())
 
 
 # -- genes --------------------------------------------------------------------------------
@@ -127,14 +82,6 @@ def _check_source(source: str, allowed: Sequence[str]) -> None:
         raise ValueError(f"source must be one of {tuple(allowed)}, got {source!r}")
 
 
-def _store_or_none(cache: bool, store: Store | str | None) -> Store | None:
-    if not cache:
-        return None
-    if store is None:
-        return default_store()
-    return store if isinstance(store, Store) else Store(store)
-
-
 # -- texts --------------------------------------------------------------------------------
 def _profile_texts(symbols: list[str], source: str, model, adapter, llm_params, *, max_new_tokens: int,
                    batch_size, store: Store | None, progress) -> dict[str, str]:
@@ -148,7 +95,7 @@ def _profile_texts(symbols: list[str], source: str, model, adapter, llm_params, 
     missing = [s for s in symbols if s not in texts]
     if missing:
         logger.info("writing %d gene profiles (%d cached)", len(missing), len(texts))
-        llm = _get_llm(model, adapter, llm_params)
+        llm = session_llm(model, adapter, record=llm_params)
 
         def save(indices: list[int], answers: list[str]) -> None:
             batch = {missing[i]: _trim(a) for i, a in zip(indices, answers)}
@@ -215,9 +162,9 @@ def gene_profiles(
     _check_source(source, ("profile", "knowledge"))
     symbols = _resolve(genes)
     wanted = list(dict.fromkeys(s for s in symbols if pd.notna(s)))
-    llm_params = _llm_params(model, adapter) if source == "profile" else None
+    llm_params = llm_record(model, adapter) if source == "profile" else None
     texts = _profile_texts(wanted, source, model, adapter, llm_params, max_new_tokens=max_new_tokens,
-                           batch_size=batch_size, store=_store_or_none(cache, store), progress=progress)
+                           batch_size=batch_size, store=open_store(store, cache=cache), progress=progress)
     return pd.DataFrame(
         {"symbol": symbols.to_numpy(), "profile": [texts.get(s) if pd.notna(s) else None for s in symbols]},
         index=pd.Index(symbols.index, name="gene"),
@@ -226,8 +173,8 @@ def gene_profiles(
 
 # -- vectors ------------------------------------------------------------------------------
 def _text_vectors(symbols, source, model, adapter, encoder, *, max_new_tokens, batch_size, store, progress):
-    llm_params = _llm_params(model, adapter) if source == "profile" else None
-    params = {**_text_params(source, llm_params, max_new_tokens), **_encoder_params(encoder)}
+    llm_params = llm_record(model, adapter) if source == "profile" else None
+    params = {**_text_params(source, llm_params, max_new_tokens), **encoder_record(encoder)}
     vectors: dict[str, np.ndarray] = {}
     namespace = None
     if store is not None:
@@ -237,7 +184,7 @@ def _text_vectors(symbols, source, model, adapter, encoder, *, max_new_tokens, b
     if missing:
         texts = _profile_texts(missing, source, model, adapter, llm_params, max_new_tokens=max_new_tokens,
                                batch_size=batch_size, store=store, progress=progress)
-        enc = _get_encoder(encoder)
+        enc = session_encoder(encoder)
         chunks = [missing[i : i + _ENCODE_CHUNK] for i in range(0, len(missing), _ENCODE_CHUNK)]
         show = settings.progress if progress is None else progress
         if show and len(chunks) > 1:
@@ -253,7 +200,7 @@ def _text_vectors(symbols, source, model, adapter, encoder, *, max_new_tokens, b
 
 
 def _hidden_vectors(symbols, model, adapter, *, batch_size, store, progress):
-    llm_params = _llm_params(model, adapter)
+    llm_params = llm_record(model, adapter)
     params = {"source": "hidden", **llm_params, "prompt_version": PROMPT_VERSION, "prompt": PROFILE_PROMPT,
               "pooling": "mean of the last hidden layer over the prompt tokens, positions from the attention mask"}
     vectors: dict[str, np.ndarray] = {}
@@ -263,7 +210,7 @@ def _hidden_vectors(symbols, model, adapter, *, batch_size, store, progress):
         vectors = store.get_vectors(namespace, symbols)
     missing = [s for s in symbols if s not in vectors]
     if missing:
-        llm = _get_llm(model, adapter, llm_params)
+        llm = session_llm(model, adapter, record=llm_params)
 
         def save(indices, array) -> None:
             keys = [missing[i] for i in indices]
@@ -342,7 +289,7 @@ def embed_genes(
     if not wanted:
         raise ValueError(f"none of the {len(symbols)} gene names could be resolved to an official symbol "
                          f"(first: {list(symbols.index[:5])})")
-    the_store = _store_or_none(cache, store)
+    the_store = open_store(store, cache=cache)
     if source == "hidden":
         vectors, params = _hidden_vectors(wanted, model, adapter, batch_size=batch_size, store=the_store,
                                           progress=progress)

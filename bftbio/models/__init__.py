@@ -14,6 +14,7 @@ from ._generate import (
     mean_hidden_states,
 )
 from ._llm import LanguageModel, adapter_fingerprint, load_llm, model_fingerprint, resolve_llm_path
+from ._session import encoder_record, llm_record, session_encoder, session_llm
 from ._sources import PACKAGED_MODELS
 
 __all__ = [
@@ -26,11 +27,15 @@ __all__ = [
     "candidate_logprobs",
     "chat_prompt",
     "continuation_logprobs",
+    "encoder_record",
     "generate_texts",
+    "llm_record",
     "load_encoder",
     "load_llm",
     "mean_hidden_states",
     "model_fingerprint",
     "resolve_encoder_path",
     "resolve_llm_path",
+    "session_encoder",
+    "session_llm",
 ]

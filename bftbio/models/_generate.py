@@ -386,7 +386,7 @@ def candidate_logprobs(
     suffix: str = "",
     system: str | None = None,
     progress: bool | None = None,
-    on_prompt: Callable[[int, "np.ndarray"], None] | None = None,
+    on_prompt: Callable[[int, object], None] | None = None,
 ) -> list:
     """The model's mean log-probability of each candidate answer to each prompt.
 

@@ -247,3 +247,19 @@ def default_store() -> Store:
 
 
 _OPEN: dict[Path, Store] = {}
+
+
+def open_store(store: Store | str | os.PathLike | None = None, *, cache: bool = True) -> Store | None:
+    """The store a feature reads and writes: the ``store`` given (a :class:`Store` or a path), else the default one.
+
+    ``cache=False`` returns None: the feature then computes everything and keeps nothing.
+    """
+    if not cache:
+        return None
+    if store is None:
+        return default_store()
+    if isinstance(store, Store):
+        return store
+    if not isinstance(store, (str, os.PathLike)):
+        raise TypeError(f"store must be a Store, a path or None, got {type(store).__name__}")
+    return Store(store)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..datasets import geneagent_answers, geneagent_gene_sets
-from ..embed._embed import _store_or_none
+from ..store import open_store
 from ._enrichment_names import enrichment_names
 from ._geneset_scores import (
     COLUMNS,
@@ -170,7 +170,7 @@ def benchmark_gene_set_naming(
     for label, spec in models.items():
         if not isinstance(spec, Mapping) or set(spec) - _MODEL_KEYS:
             raise ValueError(f"models[{label!r}] must be a dict with keys among {sorted(_MODEL_KEYS)}, got {spec!r}")
-    the_store = _store_or_none(cache, store)
+    the_store = open_store(store, cache=cache)
     rng = np.random.default_rng(seed)
     rows: dict[str, list[dict]] = {}
     per_set: list[pd.DataFrame] = []

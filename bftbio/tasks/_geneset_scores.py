@@ -15,10 +15,9 @@ import numpy as np
 import pandas as pd
 
 from .. import knowledge
-from ..embed._embed import _encoder_params, _get_encoder, _store_or_none
 from ..metrics import rouge_scores
-from ..models import Encoder
-from ..store import Store
+from ..models import Encoder, encoder_record, session_encoder
+from ..store import Store, open_store
 
 TASK = "gene_set_naming"
 COLUMNS = ["task", "dataset", "split", "method", "metric", "value", "n"]
@@ -56,7 +55,7 @@ class _NameScorer:
         self._store = store if isinstance(encoder, (str, Encoder)) else None  # a duck-typed encoder: no cache
         self._namespace = None
         if self._store is not None:
-            self._namespace = self._store.namespace("name_vector", {**_encoder_params(encoder), "normalised": True})
+            self._namespace = self._store.namespace("name_vector", {**encoder_record(encoder), "normalised": True})
         self.progress = progress
         unique: dict[str, str] = {}
         for name in background:
@@ -72,7 +71,7 @@ class _NameScorer:
 
     def _model(self):
         if isinstance(self._encoder, (str, Encoder)):
-            self._encoder = _get_encoder(self._encoder)
+            self._encoder = session_encoder(self._encoder)
             return lambda texts: self._encoder.encode(texts, progress=False)
         return lambda texts: np.asarray(self._encoder.encode(list(texts)), dtype=np.float32)
 
@@ -156,7 +155,7 @@ def _check_pairs(predicted, truth) -> tuple[list, list]:
 def _scorer(encoder, background, truth, store, cache, progress) -> _NameScorer:
     """A scorer whose background is ``background`` (default: GO BP names) plus the true names."""
     names = default_background(truth) if background is None else list(background) + list(truth)
-    return _NameScorer(encoder, names, store=_store_or_none(cache, store), progress=progress)
+    return _NameScorer(encoder, names, store=open_store(store, cache=cache), progress=progress)
 
 
 def process_name_scores(
@@ -335,7 +334,7 @@ def evidence_rule_names(evidence: Sequence[dict], rule: str = "top", *, encoder=
         raise ValueError("rule 'central' needs an encoder")
     scorer = encoder if isinstance(encoder, _NameScorer) else None
     if rule == "central" and scorer is None:
-        scorer = _NameScorer(encoder, ["-"], store=_store_or_none(cache, store), progress=False)
+        scorer = _NameScorer(encoder, ["-"], store=open_store(store, cache=cache), progress=False)
     out: list[str | None] = []
     for ev in evidence:
         terms = list(ev["terms"])

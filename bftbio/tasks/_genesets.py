@@ -27,11 +27,10 @@ import pandas as pd
 
 from .. import knowledge
 from .._settings import logger
-from ..datasets._geneagent import split_answer
-from ..embed._embed import _get_llm, _llm_params, _store_or_none
-from ..models import LanguageModel, candidate_logprobs, generate_texts
+from ..datasets import split_answer
+from ..models import LanguageModel, candidate_logprobs, generate_texts, llm_record, session_llm
 from ..prompts import ANSWER_PREFIX, MAX_GENES_SHOWN, PROMPT_VERSION, SYSTEM_PROMPT, TEMPLATES, evidence_block, naming_prompt
-from ..store import Store
+from ..store import Store, open_store
 
 #: The verification request: the proposal, and the enrichment evidence.
 VERIFY_PROMPT = (
@@ -132,7 +131,7 @@ def _answers(prompts: list[str], *, kind: str, template, model, adapter, llm_par
     todo = list(dict.fromkeys(k for k in keys if k not in done))
     if todo:
         logger.info("%s: generating %d answers (%d cached)", kind, len(todo), len(set(keys)) - len(todo))
-        llm = _get_llm(model, adapter, llm_params)
+        llm = session_llm(model, adapter, record=llm_params)
         asked = {k: p for k, p in zip(keys, prompts)}
         todo_prompts = [asked[k] for k in todo]
 
@@ -167,7 +166,7 @@ def _ranks(prompts: list[str], candidates: list[list[str]], *, model, adapter, l
     todo = [i for i, k in enumerate(keys) if k not in done and candidates[i]]
     if todo:
         logger.info("geneset_rank: scoring candidates of %d sets (%d cached)", len(todo), len(keys) - len(todo))
-        llm = _get_llm(model, adapter, llm_params)
+        llm = session_llm(model, adapter, record=llm_params)
 
         def save(j: int, scores: np.ndarray) -> None:
             done[keys[todo[j]]] = scores
@@ -236,7 +235,7 @@ def _verify(named: pd.DataFrame, *, model, adapter, max_new_tokens: int, batch_s
     prompts = [VERIFY_PROMPT.format(genes=", ".join(g), name=p or "(none)", evidence=evidence_block(e))
                for g, p, e in zip(named["genes"][ok], named["process"][ok], named["evidence"][ok])]
     answers = iter(_answers(prompts, kind="geneset_verification", template=VERIFY_PROMPT, model=model,
-                            adapter=adapter, llm_params=_llm_params(model, adapter), max_new_tokens=max_new_tokens,
+                            adapter=adapter, llm_params=llm_record(model, adapter), max_new_tokens=max_new_tokens,
                             batch_size=batch_size, store=store, progress=progress))
     out = named.copy()
     verified, confidence, revised, texts = [], [], [], []
@@ -375,8 +374,8 @@ def name_gene_sets(
     frame = _gene_set_frame(gene_sets)
     checked = set_evidence(frame, exclude=exclude, exclude_terms=exclude_terms, n_terms=n_terms, max_q=max_q,
                            enrichment_options=enrichment_options)
-    llm_params = _llm_params(model, adapter)
-    the_store = _store_or_none(cache, store)
+    llm_params = llm_record(model, adapter)
+    the_store = open_store(store, cache=cache)
     ok = np.array([e["known_genes"] >= MIN_KNOWN_GENES for e in checked], dtype=bool)
     long_sets = int(sum(len(g) > MAX_GENES_SHOWN for g in frame["genes"][ok]))
     if long_sets:

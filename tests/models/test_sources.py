@@ -26,3 +26,23 @@ def test_missing_packaged_model_says_how_to_install(monkeypatch):
 
 def test_missing_hub_model_message_names_it():
     assert "'nobody/nothing'" in missing_model_message("nobody/nothing")
+
+
+def test_records_name_what_outputs_depend_on(tmp_path):
+    from bftbio.models import encoder_record, llm_record
+
+    record = llm_record("default")
+    assert record == {"model": "HuggingFaceTB/SmolLM2-135M-Instruct", "weights": record["weights"], "adapter": None}
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_model.safetensors").write_bytes(b"one")
+    first = llm_record("default", adapter)["adapter"]
+    (adapter / "adapter_model.safetensors").write_bytes(b"two")
+    assert llm_record("default", adapter)["adapter"] != first  # new weights, new cache entries
+    with pytest.raises(FileNotFoundError, match="adapter folder"):
+        llm_record("default", tmp_path / "nowhere")
+    with pytest.raises(TypeError, match="model must be"):
+        llm_record(3)
+    assert encoder_record("all-MiniLM-L6-v2") == {"encoder": "sentence-transformers/all-MiniLM-L6-v2"}
+    with pytest.raises(TypeError, match="encoder must be"):
+        encoder_record(None)

@@ -92,3 +92,16 @@ def test_a_file_that_is_not_a_store_is_named(tmp_path):
     bad.write_bytes(b"not a database at all" * 100)
     with pytest.raises(sqlite3.DatabaseError, match="not a bftbio store"):
         Store(bad).info()
+
+
+def test_open_store_resolves_what_features_are_given(tmp_path):
+    from bftbio.store import default_store, open_store
+
+    assert open_store(tmp_path / "x.sqlite", cache=False) is None
+    assert open_store() is default_store()
+    with Store(tmp_path / "y.sqlite") as given:
+        assert open_store(given) is given
+    opened = open_store(str(tmp_path / "z.sqlite"))
+    assert isinstance(opened, Store) and opened.path == tmp_path / "z.sqlite"
+    with pytest.raises(TypeError, match="store must be"):
+        open_store(3)
