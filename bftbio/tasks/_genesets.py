@@ -29,7 +29,16 @@ from .. import knowledge
 from .._settings import logger
 from ..datasets import split_answer
 from ..models import LanguageModel, candidate_logprobs, generate_texts, llm_record, session_llm
-from ..prompts import ANSWER_PREFIX, MAX_GENES_SHOWN, PROMPT_VERSION, SYSTEM_PROMPT, TEMPLATES, evidence_block, naming_prompt
+from ..prompts import (
+    ANSWER_PREFIX,
+    MAX_GENES_SHOWN,
+    PROMPT_VERSION,
+    SYSTEM_PROMPT,
+    TEMPLATES,
+    evidence_block,
+    naming_prompt,
+    shown_genes,
+)
 from ..store import Store, open_store
 
 #: The verification request: the proposal, and the enrichment evidence.
@@ -232,7 +241,7 @@ def _verify(named: pd.DataFrame, *, model, adapter, max_new_tokens: int, batch_s
             progress) -> pd.DataFrame:
     """Add the verification round to a frame of :func:`name_gene_sets` (generation batched)."""
     ok = (named["status"] == "named").to_numpy()
-    prompts = [VERIFY_PROMPT.format(genes=", ".join(g), name=p or "(none)", evidence=evidence_block(e))
+    prompts = [VERIFY_PROMPT.format(genes=", ".join(shown_genes(g, e)), name=p or "(none)", evidence=evidence_block(e))
                for g, p, e in zip(named["genes"][ok], named["process"][ok], named["evidence"][ok])]
     answers = iter(_answers(prompts, kind="geneset_verification", template=VERIFY_PROMPT, model=model,
                             adapter=adapter, llm_params=llm_record(model, adapter), max_new_tokens=max_new_tokens,
@@ -294,7 +303,8 @@ def name_gene_sets(
     * ``choose="both"``: the generated name joins the candidates, then ranking.
 
     A set with fewer than three known genes gets no name (``status`` says
-    ``"insufficient evidence"``). A set of more than
+    ``"insufficient evidence"``); with ranking, neither does a set without an
+    enriched term (``"no enriched term"``). A set of more than
     :data:`bftbio.prompts.MAX_GENES_SHOWN` genes is listed by its genes most
     supported by the evidence (a warning says how many sets); its enrichment uses
     every gene.
@@ -352,7 +362,8 @@ def name_gene_sets(
     DataFrame, one row per set in input order: ``set_id``, ``genes`` (tuple),
     ``process`` (the name; None without one), ``confidence`` (see
     :data:`CONFIDENCE`: 0 is certain, lower is less sure; NaN without a name),
-    ``status`` (``"named"`` or ``"insufficient evidence"``), ``unknown`` (the
+    ``status`` (``"named"``, ``"insufficient evidence"`` or, ranking,
+    ``"no enriched term"``), ``unknown`` (the
     set's names not found in the knowledge base), ``candidates`` and
     ``candidate_scores`` (ranking; empty lists otherwise), ``analysis`` and
     ``answer`` (the generated text; None when nothing was generated), ``flagged``
@@ -417,7 +428,10 @@ def name_gene_sets(
                 process[i], confidence[i] = candidates[i][best], float(values[best])
     frame["process"] = process
     frame["confidence"] = confidence
-    frame["status"] = np.where(ok, "named", "insufficient evidence")
+    status = np.where(ok, "named", "insufficient evidence").astype(object)
+    if choose != "generate":  # ranking needs at least one enriched term to choose from
+        status[[i for i in rows if process[i] is None]] = "no enriched term"
+    frame["status"] = status
     frame["unknown"] = [e["unknown"] for e in checked]
     frame["candidates"] = candidates
     frame["candidate_scores"] = scores

@@ -170,6 +170,12 @@ def test_rank_chooses_the_likeliest_evidence_term_and_caches(real_kb, tiny_llm, 
     pd.testing.assert_frame_equal(named, again)
     with pytest.raises(ValueError, match="choose must be one of"):
         name_gene_sets(sets, model=tiny_llm, choose="vote")
+    # Known genes that share no enriched process leave ranking nothing to choose: an explicit status.
+    unrelated = {"unrelated": ["OR1A1", "COL1A1", "PEX1"]}
+    evidence = genesets.set_evidence(unrelated)[0]
+    assert evidence["known_genes"] == 3 and not evidence["terms"], evidence["terms"][:1]
+    none = name_gene_sets(unrelated, model=tiny_llm, choose="rank", store=store, progress=False)
+    assert none.loc[0, "status"] == "no enriched term" and none.loc[0, "process"] is None
 
 
 def test_both_adds_the_generated_name_to_the_candidates(real_kb, tiny_llm, store, monkeypatch):
