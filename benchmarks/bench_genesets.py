@@ -1,21 +1,33 @@
-"""Gene-set naming throughput on CPU: gene sets named per minute, with and without verification.
+"""Gene-set naming throughput on CPU: gene sets named per minute, by mode, against one baseline.
 
-The baseline is naming without verification, measured in the same run; verification adds
-an enrichment test per set and a second, longer generation round, so the ratio says what
-``verify=True`` costs. A third line times the bare generator on the same prompts (texts
-only), so the cost of parsing and of reading the confidence from the decoding steps'
-logits shows as a ratio too. Caching is off: every answer is generated.
+The baseline is the default way to name (``name_gene_sets`` with its evidence, the model
+generating the name), measured in the same run; every other line prints its time as a
+ratio to it:
 
-    python benchmarks/bench_genesets.py [--sets 16] [--max-new-tokens 96] [--batch-size auto] [--data DIR]
+* without evidence in the prompt (shorter prompts; the enrichment still runs for status);
+* ranking the evidence's terms instead of generating (``choose="rank"``);
+* with verification (a second, longer generation round);
+* with an adapter, merged into the base weights (what ``name_gene_sets`` does) and left as
+  an unmerged peft wrapper (what training leaves in memory), when ``--adapter`` is given.
 
-``--data`` is the GeneAgent folder (default: ../shared/data/geneagent next to the checkout).
+Caching is off: every answer is computed. Each mode runs once after a warm-up.
+
+    python benchmarks/bench_genesets.py [--sets 16] [--max-new-tokens 96] [--adapter DIR] [--data DIR]
+
+``--data`` is the GeneAgent folder (default: ``$BFTBIO_DATA/geneagent``, else ../shared/data/geneagent).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
+
+
+def _default_data() -> str:
+    root = os.environ.get("BFTBIO_DATA") or str(Path(__file__).resolve().parents[2] / "shared" / "data")
+    return str(Path(root) / "geneagent")
 
 
 def main() -> None:
@@ -23,7 +35,8 @@ def main() -> None:
     parser.add_argument("--sets", type=int, default=16, help="NeST gene sets named (the first N)")
     parser.add_argument("--max-new-tokens", type=int, default=96)
     parser.add_argument("--batch-size", default="auto")
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "geneagent"))
+    parser.add_argument("--adapter", default=None, help="a LoRA adapter folder to time merged and unmerged")
+    parser.add_argument("--data", default=_default_data())
     args = parser.parse_args()
     batch_size = args.batch_size if args.batch_size == "auto" else int(args.batch_size)
 
@@ -33,43 +46,43 @@ def main() -> None:
     from bftbio.datasets import geneagent_gene_sets
     from bftbio.models import generate_texts, load_llm
     from bftbio.tasks import name_gene_sets
-    from bftbio.tasks._genesets import NAMING_PROMPT, SYSTEM_PROMPT
 
     sets = geneagent_gene_sets("NeST", path=args.data).iloc[: args.sets]
-    llm = load_llm()
+    base = load_llm()
     knowledge.enrichment(["PEX1", "PEX2", "PEX3"])  # build the GO membership once, outside the timings
-    generate_texts(llm, ["warm-up"], max_new_tokens=2, progress=False)
-    options = dict(model=llm, max_new_tokens=args.max_new_tokens, batch_size=batch_size, cache=False,
-                   progress=False)
+    generate_texts(base, ["warm-up"], max_new_tokens=2, progress=False)
+    options = dict(max_new_tokens=args.max_new_tokens, batch_size=batch_size, cache=False, progress=False)
     genes = sets["genes"].map(len)
     print(f"[gene-set naming] {len(sets)} NeST sets ({genes.min()}-{genes.max()} genes, median {genes.median():g}), "
-          f"default model on {llm.model.device}, {torch.get_num_threads()} threads, "
+          f"default model on {base.model.device}, {torch.get_num_threads()} threads, "
           f"max_new_tokens={args.max_new_tokens}, batch_size={batch_size}, cache off")
 
-    start = time.perf_counter()
-    prompts = [NAMING_PROMPT.format(genes=", ".join(g)) for g in sets["genes"]]
-    generate_texts(llm, prompts, system=SYSTEM_PROMPT, max_new_tokens=args.max_new_tokens, batch_size=batch_size,
-                   progress=False)
-    t_generate = time.perf_counter() - start
+    def timed(llm, **extra):
+        start = time.perf_counter()
+        frame = name_gene_sets(sets, model=llm, **options, **extra)
+        return time.perf_counter() - start, frame
 
-    start = time.perf_counter()
-    plain = name_gene_sets(sets, **options)
-    t_plain = time.perf_counter() - start
-
-    start = time.perf_counter()
-    verified = name_gene_sets(sets, verify=True, **options)
-    t_verify = time.perf_counter() - start
-
-    def rate(seconds: float) -> str:
-        return f"{len(sets) / seconds * 60:7.2f} sets/min ({seconds:6.1f} s)"
-
-    print(f"  generator only (same prompts): {rate(t_generate)}")
-    print(f"  name_gene_sets:                {rate(t_plain)}; {int((~plain['flagged']).sum())}/{len(sets)} answers "
-          "in the Process: format")
-    print(f"  name_gene_sets(verify=True):   {rate(t_verify)}; {int(verified['revised'].sum())}/{len(sets)} names "
-          "revised")
-    print(f"  ratio naming / generator only: {t_plain / t_generate:.2f}x time (parsing + token log-probabilities)")
-    print(f"  ratio verify / no verify:      {t_verify / t_plain:.2f}x time")
+    baseline, named = timed(base)
+    rows = [("generate, with evidence (baseline)", baseline, f"{int((~named['flagged']).sum())}/{len(sets)} in the "
+             "Process: format")]
+    seconds, _ = timed(base, evidence=False)
+    rows.append(("generate, no evidence in the prompt", seconds, ""))
+    seconds, _ = timed(base, choose="rank")
+    rows.append(("rank the evidence terms", seconds, ""))
+    seconds, verified = timed(base, verify=True)
+    rows.append(("generate + verify", seconds, f"{int(verified['revised'].sum())}/{len(sets)} revised"))
+    if args.adapter:
+        for merge in (True, False):
+            llm = load_llm(adapter=args.adapter, merge=merge)
+            generate_texts(llm, ["warm-up"], max_new_tokens=2, progress=False)
+            label = "merged" if merge else "unmerged"
+            seconds, _ = timed(llm)
+            rows.append((f"adapter ({label}), generate", seconds, ""))
+            seconds, _ = timed(llm, choose="rank")
+            rows.append((f"adapter ({label}), rank", seconds, ""))
+    for label, seconds, note in rows:
+        print(f"  {label:38s} {len(sets) / seconds * 60:7.2f} sets/min ({seconds:6.1f} s)  "
+              f"{seconds / baseline:5.2f}x the baseline's time  {note}")
 
 
 if __name__ == "__main__":

@@ -93,17 +93,20 @@ def _baselines(validation: pd.DataFrame, go_sample: int, data, limit=None) -> pd
     return pd.concat(frames, ignore_index=True)
 
 
-def _model(label, adapter, validation, go_sample, data, limit=None) -> pd.DataFrame:
+def _model(label, adapter, validation, go_sample, data, limit=None, parts=("validation", "benchmark")) -> pd.DataFrame:
     from bftbio.tasks import benchmark_gene_set_naming, name_gene_sets
 
     started = time.perf_counter()
-    named = name_gene_sets(validation, adapter=adapter, choose="rank", exclude="related", progress=False)
-    frames = [_score("validation", label, validation, named["process"])]
-    _, per_set = benchmark_gene_set_naming(("NeST", "MSigDB", "GO"), methods=(), sample=go_sample, data=data,
-                                           limit=limit, models={label: {"adapter": adapter, "choose": "rank"}},
-                                           return_per_set=True, progress=False)
-    frames.append(per_set)
-    print(f"{label}: scored in {time.perf_counter() - started:.0f} s", flush=True)
+    frames = []
+    if "validation" in parts:
+        named = name_gene_sets(validation, adapter=adapter, choose="rank", exclude="related", progress=False)
+        frames.append(_score("validation", label, validation, named["process"]))
+    if "benchmark" in parts:
+        _, per_set = benchmark_gene_set_naming(("NeST", "MSigDB", "GO"), methods=(), sample=go_sample, data=data,
+                                               limit=limit, models={label: {"adapter": adapter, "choose": "rank"}},
+                                               return_per_set=True, progress=False)
+        frames.append(per_set)
+    print(f"{label}: {' and '.join(parts)} scored in {time.perf_counter() - started:.0f} s", flush=True)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -152,24 +155,32 @@ def main() -> None:
     parser.add_argument("--benchmark-data", default=None, help="folder of the GeneAgent files")
     parser.add_argument("--limit", type=int, default=None, help="first sets of each benchmark dataset only (a smoke run)")
     parser.add_argument("--models", nargs="*", default=None, help="labels to score (default: base and every run)")
+    parser.add_argument("--parts", nargs="+", default=["validation", "benchmark"], choices=["validation", "benchmark"],
+                        help="validation only selects a loss quickly; the benchmark is for reporting")
+    parser.add_argument("--adapter", nargs="*", default=[], metavar="LABEL=DIR",
+                        help="adapters outside --runs, e.g. shipped=bftbio/_naming_adapter")
     args = parser.parse_args()
 
     per_set_path = Path(args.per_set)
     per_set_path.parent.mkdir(parents=True, exist_ok=True)
     validation = _validation_sets(Path(args.data), args.n_validation)
     data = args.benchmark_data
-    done = set(pd.read_csv(per_set_path)["method"]) if per_set_path.is_file() else set()
-    if TOP not in done:
+    scored = pd.read_csv(per_set_path) if per_set_path.is_file() else pd.DataFrame(columns=PER_SET)
+    done = set(zip(scored["dataset"], scored["method"]))
+    if ("validation", TOP) not in done:
         _append(per_set_path, _baselines(validation, args.go_sample, data, args.limit))
     labels = args.models
     if labels is None:
         trained = pd.read_csv(args.train_csv) if Path(args.train_csv).is_file() else pd.DataFrame(columns=["loss"])
         labels = ["base"] + [f"{r.loss}-{r.seed}" for r in trained.itertuples()]
+    folders = dict(spec.split("=", 1) for spec in args.adapter)
+    labels = list(labels) + [label for label in folders if label not in labels]
     for label in labels:
-        if label in done:
+        parts = [p for p in args.parts if (("validation" if p == "validation" else "NeST"), label) not in done]
+        if not parts:
             continue
-        adapter = None if label == "base" else str(Path(args.runs) / label)
-        _append(per_set_path, _model(label, adapter, validation, args.go_sample, data, args.limit))
+        adapter = None if label == "base" else folders.get(label, str(Path(args.runs) / label))
+        _append(per_set_path, _model(label, adapter, validation, args.go_sample, data, args.limit, parts))
 
     from bftbio.tasks import HEADLINE_ENRICHMENT
 

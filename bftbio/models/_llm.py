@@ -131,6 +131,7 @@ def load_llm(
     adapter: str | os.PathLike | None = None,
     device: str | None = None,
     dtype: str | None = None,
+    merge: bool = False,
 ) -> LanguageModel:
     """Load a causal language model, offline when it is packaged.
 
@@ -147,6 +148,9 @@ def load_llm(
     dtype
         ``"float32"``, ``"bfloat16"`` or ``"float16"``; default float32 on CPU,
         bfloat16 on a GPU that supports it.
+    merge
+        Merge the adapter's LoRA weights into the base weights: the same outputs
+        (up to rounding) at the base model's speed, but no adapter to train further.
 
     Returns
     -------
@@ -182,6 +186,8 @@ def load_llm(
 
         fingerprint = adapter_fingerprint(adapter)
         model = PeftModel.from_pretrained(model, str(adapter))
+        if merge:
+            model = model.merge_and_unload()
     model.to(device)
     model.eval()
     return LanguageModel(model=model, tokenizer=tokenizer, name=canonical, adapter=fingerprint)

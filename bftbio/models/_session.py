@@ -46,7 +46,7 @@ def encoder_record(encoder: str | os.PathLike | Encoder = "default") -> dict:
 
 @functools.lru_cache(maxsize=1)
 def _load_llm_once(name: str, adapter: str | None, fingerprint: str | None, device: str) -> LanguageModel:
-    return load_llm(name, adapter=adapter, device=device)
+    return load_llm(name, adapter=adapter, device=device, merge=True)
 
 
 @functools.lru_cache(maxsize=2)
@@ -57,6 +57,9 @@ def _load_encoder_once(name: str, device: str) -> Encoder:
 def session_llm(model: str | os.PathLike | LanguageModel = "default", adapter=None, *,
                 record: dict | None = None) -> LanguageModel:
     """The language model (with its adapter) on the settings' device, loaded once per session.
+
+    The adapter is merged into the base weights: features only run inference, and an
+    unmerged LoRA costs about 1.25 times the base model's time.
 
     A loaded :class:`LanguageModel` is returned as it is. The last model loaded by
     name stays in memory; asking for another replaces it. ``record`` (from

@@ -8,6 +8,7 @@
 from ._config import TrainConfig
 from ._data import TrainingData, benchmark_exclusion, build_training_data, read_records
 from ._evaluate import compare_losses, evaluate
+from ._export import export_adapter
 from ._finetune import finetune, load
 from ._loss import LOSSES, lm_loss
 from ._naming_data import build_naming_data, naming_answer
@@ -22,6 +23,7 @@ __all__ = [
     "build_training_data",
     "compare_losses",
     "evaluate",
+    "export_adapter",
     "finetune",
     "knowledge_probes",
     "lm_loss",

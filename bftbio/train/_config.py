@@ -56,6 +56,11 @@ class TrainConfig:
     logging_steps: int = _f(10, "Log loss, mean s_b, mean p_b and cross-entropy every N steps.")
     overwrite: bool = _f(False, "Replace a finished run in output_dir (otherwise refuse; unfinished runs resume).")
     # Data.
+    task: str = _f("knowledge", "Training data: 'knowledge' (gene profiles and gene-set reasoning, "
+                   "build_training_data) or 'naming' (gene set + evidence -> process, build_naming_data).")
+    data_dir: str | None = _f(None, "A folder of records written by TrainingData.to_jsonl (train.jsonl, ...): "
+                              "train on it instead of building data.")
+    n_terms: int | None = _f(None, "task 'naming': GO terms drawn (null: every eligible term).")
     n_genes: int = _f(40, "Genes drawn for profile examples (all splits).")
     n_gene_sets: int = _f(20, "GO BP terms drawn for gene-set examples (all splits), after the exclusion.")
     wordings: int = _f(3, "Question wordings per gene profile in training.")
@@ -71,6 +76,10 @@ class TrainConfig:
 
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        if isinstance(self.n_terms, str):  # from the command line, where the default None gives no type
+            self.n_terms = int(self.n_terms)
+        if self.task not in ("knowledge", "naming"):
+            raise ValueError(f"task must be 'knowledge' or 'naming', got {self.task!r}")
         if self.bf16 not in ("auto", "yes", "no"):
             raise ValueError(f"bf16 must be 'auto', 'yes' or 'no', got {self.bf16!r}")
         for name in ("group_size", "lora_r", "batch_size", "gradient_accumulation_steps", "max_length", "save_steps"):

@@ -12,6 +12,7 @@ from pathlib import Path
 from .._settings import logger, package_versions, settings
 from ._config import TrainConfig
 from ._data import TrainingData, build_training_data, read_records
+from ._naming_data import build_naming_data
 
 PROVENANCE = "bftbio_provenance.json"
 
@@ -153,7 +154,12 @@ def validation_losses(model, features: list[dict], config: TrainConfig, batch_si
 
 
 def data_from_config(config: TrainConfig) -> TrainingData:
-    """The knowledge-base training data a :class:`TrainConfig` describes."""
+    """The training data a :class:`TrainConfig` describes: its ``data_dir``, or records built from the knowledge base."""
+    if config.data_dir:
+        return TrainingData.from_folder(config.data_dir)
+    if config.task == "naming":
+        return build_naming_data(n_terms=config.n_terms, exclude=config.exclude, benchmark_data=config.benchmark_data,
+                                 seed=config.seed)
     user = read_records(config.user_data) if config.user_data else None
     kept_out = config.exclude_genes  # a comma-separated string from the command line
     kept_out = [g.strip() for g in kept_out.split(",") if g.strip()] if isinstance(kept_out, str) else kept_out
@@ -186,9 +192,10 @@ def finetune(
         Base model: ``"default"`` (SmolLM2-135M-Instruct, offline), a Hugging
         Face id or a local folder. Overrides ``config.model`` unless "default".
     data
-        A :class:`TrainingData`, a ``.jsonl``/``.csv`` of prompt/answer pairs
-        (used for training, a tenth held out for validation), or None to build
-        knowledge-base data from the config (benchmark-clean by default).
+        A :class:`TrainingData`, a folder it was written to
+        (:meth:`TrainingData.to_jsonl`), a ``.jsonl``/``.csv`` of prompt/answer
+        pairs (used for training, a tenth held out for validation), or None to
+        build data from the config (``config.task``; benchmark-clean by default).
     loss
         ``"bft"``, ``"bft-local"``, ``"sft"`` or ``"dft"``; overrides ``config.loss``.
     config
@@ -228,6 +235,8 @@ def finetune(
 
     if data is None:
         data = data_from_config(config)
+    elif not isinstance(data, TrainingData) and Path(data).is_dir():
+        data = TrainingData.from_folder(data)
     elif not isinstance(data, TrainingData):
         records = read_records(data)
         n_val = max(1, len(records) // 10)
@@ -346,14 +355,11 @@ def load(path: str | os.PathLike, *, merge: bool = False, device: str | None = N
     -------
     A :class:`bftbio.models.LanguageModel` (``model, tokenizer, name, adapter``).
     """
-    from ..models import LanguageModel, load_llm
+    from ..models import load_llm
 
     path = Path(path)
     prov = path / PROVENANCE
     if not prov.is_file():
         raise FileNotFoundError(f"{path} is not a finished bftbio training run (no {PROVENANCE})")
     base = json.loads(prov.read_text())["base_model"]
-    llm = load_llm(base, adapter=path, device=device)
-    if merge:
-        llm = LanguageModel(llm.model.merge_and_unload(), llm.tokenizer, llm.name, llm.adapter)
-    return llm
+    return load_llm(base, adapter=path, device=device, merge=merge)

@@ -87,3 +87,33 @@ def test_accumulation_scaling_matches_one_big_batch(loss):
     (g_acc,) = torch.autograd.grad(total, logits)
     torch.testing.assert_close(g_acc, g_big)
     assert small.averages()["ce"] > 0
+
+
+def test_export_writes_a_slim_adapter_that_loads_alike(tiny_llm_dir, tiny_data, tmp_path):
+    from bftbio.models import continuation_logprobs, load_llm
+    from bftbio.train import export_adapter
+
+    tiny_data.to_jsonl(tmp_path / "records")
+    run = finetune(str(tiny_llm_dir), str(tmp_path / "records"), "sft", output_dir=str(tmp_path / "run"), max_steps=2,
+                   batch_size=2, learning_rate=5e-3)  # a folder of records trains as the TrainingData it holds
+    assert json.loads((run / "bftbio_provenance.json").read_text())["n_train_examples"] == 8
+    out = export_adapter(run, tmp_path / "shipped", scores={"validation_rougeL": 0.5}, command="bftbio train ...")
+    assert sorted(p.name for p in out.iterdir()) == ["adapter_config.json", "adapter_model.safetensors",
+                                                     "bftbio_provenance.json"]
+    assert (out / "adapter_model.safetensors").stat().st_size < (run / "adapter_model.safetensors").stat().st_size
+    export = json.loads((out / "bftbio_provenance.json").read_text())["export"]
+    assert export["dtype"] == "float16" and export["scores"] == {"validation_rougeL": 0.5}
+    prompts, answers = ["Tell me about gene G1."], ["G1 is a tumor suppressor."]
+    full = continuation_logprobs(load_llm(str(tiny_llm_dir), adapter=run, device="cpu"), prompts, answers)
+    half = continuation_logprobs(load_llm(str(tiny_llm_dir), adapter=out, device="cpu", merge=True), prompts, answers)
+    assert half == pytest.approx(full, abs=1e-2)
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        export_adapter(run, out)
+    with pytest.raises(FileNotFoundError, match="not a finished"):
+        export_adapter(tmp_path / "records", tmp_path / "x")
+
+
+def test_config_task_chooses_the_data():
+    with pytest.raises(ValueError, match="task must be"):
+        TrainConfig(task="profiles")
+    assert TrainConfig(task="naming", n_terms="7").n_terms == 7  # a command-line string

@@ -64,3 +64,13 @@ def test_answer_names_listed_members_and_evidence():
     text = naming_answer("x process", ["G1", "G2", "G3", "G4"], {"G2", "G4"}, evidence)
     assert text == "Process: x process\nG2 and G4 take part in it and the enrichment for a and b points to it."
     assert naming_answer("y", ["G1"], {"G1"}, {"terms": []}) == "Process: y\nG1 takes part in it."
+
+
+def test_train_config_task_naming_builds_these_records(real_kb):
+    from bftbio.train import TrainConfig
+    from bftbio.train._finetune import data_from_config
+
+    data = data_from_config(TrainConfig(task="naming", n_terms=6, exclude=None, seed=1))
+    assert sum(len(v) for v in data.splits.values()) == 6
+    assert {r["kind"] for v in data.splits.values() for r in v} == {"naming"}
+    assert data.provenance["builder"] == "bftbio.train.build_naming_data"
