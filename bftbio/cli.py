@@ -74,7 +74,7 @@ def _cmd_bench_genesets(args: argparse.Namespace) -> int:
             raise SystemExit(f"bftbio bench genesets: {path} exists; pass --overwrite to replace it")
     models = {}
     if args.base:
-        models["base"] = {}
+        models["base"] = {"adapter": None}
     models.update({label: {"adapter": path} for label, path in _adapters(args.adapter).items()})
     for spec in models.values():
         spec.update(choose=args.choose, evidence=not args.no_evidence)
@@ -312,9 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
     gs.add_argument("--datasets", nargs="+", default=["NeST", "MSigDB", "GO"], choices=["NeST", "MSigDB", "GO"])
     gs.add_argument("--limit", type=int, default=None, help="only the first N sets of each dataset")
     gs.add_argument("--sample", type=int, default=None, help="a seeded sample of N GO sets")
-    gs.add_argument("--base", action="store_true", help="also name the sets with the base model")
+    gs.add_argument("--base", action="store_true", help="also name the sets with the base model, no adapter")
     gs.add_argument("--adapter", nargs="*", default=[], metavar="NAME=PATH",
-                    help="also name the sets with these LoRA adapters (e.g. bft=runs/losses/bft)")
+                    help="also name the sets with these LoRA adapters (e.g. bft=runs/losses/bft; "
+                         "shipped=default for the adapter bftbio ships)")
     gs.add_argument("--choose", default="generate", choices=["generate", "rank", "both"],
                     help="how the models reach a name: write it, rank the evidence's terms, or both")
     gs.add_argument("--no-evidence", action="store_true", help="prompts without the evidence block")

@@ -14,13 +14,14 @@ from ._generate import (
     mean_hidden_states,
 )
 from ._llm import LanguageModel, adapter_fingerprint, load_llm, model_fingerprint, resolve_llm_path
-from ._session import encoder_record, llm_record, session_encoder, session_llm
-from ._sources import PACKAGED_MODELS
+from ._session import encoder_record, llm_record, resolve_adapter, session_encoder, session_llm
+from ._sources import PACKAGED_ADAPTERS, PACKAGED_MODELS, packaged_adapter
 
 __all__ = [
     "Encoder",
     "Generation",
     "LanguageModel",
+    "PACKAGED_ADAPTERS",
     "PACKAGED_MODELS",
     "adapter_fingerprint",
     "auto_batch_size",
@@ -33,8 +34,10 @@ __all__ = [
     "load_encoder",
     "load_llm",
     "mean_hidden_states",
+    "packaged_adapter",
     "model_fingerprint",
     "resolve_encoder_path",
+    "resolve_adapter",
     "resolve_llm_path",
     "session_encoder",
     "session_llm",

@@ -11,10 +11,31 @@ from __future__ import annotations
 import functools
 import os
 
-from .._settings import settings
+from .._settings import logger, settings
 from ._encoder import Encoder, load_encoder
 from ._llm import LanguageModel, adapter_fingerprint, load_llm, model_fingerprint
-from ._sources import canonical_name
+from ._sources import PACKAGED_ADAPTERS, canonical_name, packaged_adapter
+
+
+def resolve_adapter(adapter, model: str | os.PathLike | LanguageModel = "default", *, task: str):
+    """The adapter folder a feature uses: ``adapter="default"`` means the one bftbio ships for ``task``.
+
+    The shipped adapter (:data:`bftbio.models.PACKAGED_ADAPTERS`) belongs to one base
+    model: with another model, or a loaded :class:`LanguageModel` (which carries its
+    own adapter), ``"default"`` means no adapter. An install without the shipped
+    files falls back to the base model with a warning. None and paths pass through.
+    """
+    if not (isinstance(adapter, str) and adapter == "default"):
+        return adapter
+    if isinstance(model, LanguageModel):
+        return None
+    if canonical_name(model, settings.default_model) != PACKAGED_ADAPTERS[task]:
+        logger.info("no shipped %s adapter for %s: using the model without one", task, model)
+        return None
+    folder = packaged_adapter(task)
+    if folder is None:
+        logger.warning("the shipped %s adapter is missing from this install: using the base model", task)
+    return folder
 
 
 def llm_record(model: str | os.PathLike | LanguageModel = "default", adapter=None) -> dict:

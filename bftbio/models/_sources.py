@@ -62,6 +62,23 @@ PACKAGED_MODELS = {
         kind="folder",
     ),
 }
+#: Adapters bftbio ships, by name: the base model each was trained for. The files live in the
+#: repository's ``data/adapters/<name>`` and, in a wheel, in ``bftbio/_adapters/<name>``.
+PACKAGED_ADAPTERS = {"naming": "HuggingFaceTB/SmolLM2-135M-Instruct"}
+_ADAPTER_DIRS = (Path(__file__).resolve().parents[1] / "_adapters",
+                 Path(__file__).resolve().parents[2] / "data" / "adapters")
+
+
+def packaged_adapter(name: str) -> Path | None:
+    """The folder of a shipped adapter (see :data:`PACKAGED_ADAPTERS`), or None when this install lacks it."""
+    if name not in PACKAGED_ADAPTERS:
+        raise ValueError(f"no packaged adapter {name!r}; bftbio ships {sorted(PACKAGED_ADAPTERS)}")
+    for root in _ADAPTER_DIRS:
+        if (root / name / "adapter_model.safetensors").is_file():
+            return root / name
+    return None
+
+
 # Short names people type.
 _ALIASES = {
     "SmolLM2-135M-Instruct": "HuggingFaceTB/SmolLM2-135M-Instruct",

@@ -110,7 +110,8 @@ def benchmark_gene_set_naming(
         ``{label: {"model": ..., "adapter": ..., "choose": ..., "evidence": ...,
         "verify": ...}}``: language models to benchmark, e.g. ``{"base": {},
         "BFT": {"adapter": "runs/bft", "choose": "rank"}}``; ``model`` defaults to
-        ``"default"``, ``adapter`` to None, ``choose`` to ``"generate"``,
+        ``"default"``, ``adapter`` to ``"default"`` (the shipped naming adapter;
+        None for the base model), ``choose`` to ``"generate"``,
         ``evidence`` to True and ``verify`` (this model's variants) to ``verify``.
         Models run one after the other.
     verify
@@ -224,7 +225,7 @@ def benchmark_gene_set_naming(
 
     options = dict(max_new_tokens=max_new_tokens, batch_size=batch_size, progress=progress)
     for label, spec in models.items():
-        model, adapter = spec.get("model", "default"), spec.get("adapter")
+        model, adapter = spec.get("model", "default"), spec.get("adapter", "default")
         variants = tuple(dict.fromkeys(bool(v) for v in spec.get("verify", verify)))
         for dataset in datasets:
             sets, scorer = prepared[dataset]

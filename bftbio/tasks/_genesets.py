@@ -28,7 +28,7 @@ import pandas as pd
 from .. import knowledge
 from .._settings import logger
 from ..datasets import split_answer
-from ..models import LanguageModel, candidate_logprobs, generate_texts, llm_record, session_llm
+from ..models import LanguageModel, candidate_logprobs, generate_texts, llm_record, resolve_adapter, session_llm
 from ..prompts import (
     ANSWER_PREFIX,
     MAX_GENES_SHOWN,
@@ -271,7 +271,7 @@ def name_gene_sets(
     gene_sets,
     *,
     model: str | LanguageModel = "default",
-    adapter=None,
+    adapter="default",
     evidence: bool = True,
     choose: str = "generate",
     exclude: str = "none",
@@ -323,8 +323,10 @@ def name_gene_sets(
         ``"default"`` (SmolLM2-135M-Instruct), a Hugging Face id, a local folder,
         or a loaded :class:`bftbio.models.LanguageModel`.
     adapter
-        A LoRA adapter folder (e.g. from :func:`bftbio.train.finetune`); None: the
-        base model.
+        ``"default"``: the naming adapter bftbio ships for the default model
+        (:func:`bftbio.models.packaged_adapter`; with any other model, none); a
+        LoRA adapter folder (e.g. from :func:`bftbio.train.finetune`); None: the
+        base model alone.
     evidence
         Show the evidence block in the prompt (``False``: the genes alone; ranking
         still scores the evidence's terms).
@@ -383,6 +385,7 @@ def name_gene_sets(
     if choose not in CHOICES:
         raise ValueError(f"choose must be one of {CHOICES}, got {choose!r}")
     frame = _gene_set_frame(gene_sets)
+    adapter = resolve_adapter(adapter, model, task="naming")
     checked = set_evidence(frame, exclude=exclude, exclude_terms=exclude_terms, n_terms=n_terms, max_q=max_q,
                            enrichment_options=enrichment_options)
     llm_params = llm_record(model, adapter)

@@ -46,3 +46,23 @@ def test_records_name_what_outputs_depend_on(tmp_path):
     assert encoder_record("all-MiniLM-L6-v2") == {"encoder": "sentence-transformers/all-MiniLM-L6-v2"}
     with pytest.raises(TypeError, match="encoder must be"):
         encoder_record(None)
+
+
+def test_default_adapter_is_the_shipped_one_for_the_default_model_only(tmp_path, monkeypatch, caplog):
+    from bftbio.models import packaged_adapter, resolve_adapter
+
+    monkeypatch.setattr(_sources, "_ADAPTER_DIRS", (tmp_path / "wheel", tmp_path / "checkout"))
+    assert packaged_adapter("naming") is None
+    with caplog.at_level("WARNING", logger="bftbio"):
+        assert resolve_adapter("default", task="naming") is None
+    assert "missing from this install" in caplog.text  # never silently the base model
+    shipped = tmp_path / "checkout" / "naming"
+    shipped.mkdir(parents=True)
+    (shipped / "adapter_model.safetensors").write_bytes(b"x")
+    assert packaged_adapter("naming") == shipped
+    assert resolve_adapter("default", task="naming") == shipped
+    assert resolve_adapter("default", "HuggingFaceTB/SmolLM2-135M-Instruct", task="naming") == shipped
+    assert resolve_adapter("default", "some-org/another-model", task="naming") is None  # trained for SmolLM2 only
+    assert resolve_adapter(None, task="naming") is None and resolve_adapter("runs/x", task="naming") == "runs/x"
+    with pytest.raises(ValueError, match="no packaged adapter"):
+        packaged_adapter("profiles")
