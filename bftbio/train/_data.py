@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import knowledge
+from ..prompts import ANSWER_PREFIX, naming_prompt
 
 #: How long a training profile is: knowledge_profile options (short enough for CPU budgets).
 PROFILE_OPTIONS = {"max_terms": 4, "max_chars": 600}
@@ -36,11 +37,6 @@ PROFILE_TEMPLATES = (
 PROCESS_TEMPLATES = (
     "Which biological processes involve the gene {gene}?",
     "In which processes does {gene} take part?",
-)
-GENE_SET_TEMPLATES = (
-    "Propose a biological process term for this gene set: {genes}.",
-    "Here is a set of human genes: {genes}. What biological process do they share?",
-    "Name the most significant biological process performed by these genes: {genes}.",
 )
 
 
@@ -185,7 +181,7 @@ def _process_records(gene: str, processes: list[str], rng: random.Random) -> lis
 def gene_set_answer(term_name: str, genes: list[str], processes_of: dict[str, list[str]]) -> str:
     """``Process: <name>`` and a short justification grounded in the genes' annotations."""
     grounded = [g for g in genes if processes_of.get(g)][:3]
-    lines = [f"Process: {term_name}", ""]
+    lines = [f"{ANSWER_PREFIX}{term_name}"]
     if grounded:
         facts = "; ".join(f"{g} is annotated to {', '.join(processes_of[g][:2])}" for g in grounded)
         lines.append(f"Several of these genes are annotated to this process or its parts: {facts}.")
@@ -198,8 +194,8 @@ def _gene_set_records(term: str, name: str, genes: tuple[str, ...], rng: random.
                       processes_of: dict[str, list[str]], max_genes: int) -> list[dict]:
     shown = list(genes) if len(genes) <= max_genes else rng.sample(list(genes), max_genes)
     rng.shuffle(shown)
-    template = rng.choice(GENE_SET_TEMPLATES)
-    return [{"prompt": template.format(genes=", ".join(shown)), "answer": gene_set_answer(name, shown, processes_of),
+    # The naming request of bftbio.prompts without evidence: what name_gene_sets(evidence=False) asks.
+    return [{"prompt": naming_prompt(shown), "answer": gene_set_answer(name, shown, processes_of),
              "kind": "gene_set", "key": term}]
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._data import GENE_SET_TEMPLATES, TrainingData
+from ..prompts import SYSTEM_PROMPT, naming_prompt
+from ._data import TrainingData
 from ._probes import knowledge_probes, score_probes
 
 _TASK_PROBE, _TASK_NAMING = "knowledge_probe", "gene_set_naming"
@@ -63,7 +64,9 @@ def evaluate(
         The run's :class:`TrainingData` or its ``data/`` folder: probes ask about
         genes seen in training (in another wording) and about held-out genes (the
         test genes, topped up to ``n_probe_genes`` with protein-coding genes in no
-        split); naming uses the held-out validation terms.
+        split); naming uses the held-out validation terms, asked as
+        :func:`bftbio.tasks.name_gene_sets` asks (the prompt of
+        :mod:`bftbio.prompts` with each term's evidence, related terms excluded).
     label
         The method name in the table (default: the run folder's name).
     n_probe_genes
@@ -101,8 +104,13 @@ def evaluate(
     if terms:
         sets = knowledge.gene_sets("BP", min_size=1, max_size=None)
         names = knowledge.go_terms("BP")["name"]
-        prompts = [GENE_SET_TEMPLATES[0].format(genes=", ".join(sets[t][:30])) for t in terms]
-        answers = generate_texts(llm, prompts, max_new_tokens=max_new_tokens, progress=False)
+        # The request name_gene_sets asks, with the evidence it shows (the term, its lineage and
+        # near-duplicates excluded, as in training), so the two evaluate one task.
+        prompts = []
+        for t in terms:
+            evidence = knowledge.gene_set_evidence(sets[t], set_id=t, exclude="related", n_terms=8)
+            prompts.append(naming_prompt(sets[t], evidence))
+        answers = generate_texts(llm, prompts, system=SYSTEM_PROMPT, max_new_tokens=max_new_tokens, progress=False)
         proposed = [parse_process_name(a)[0] for a in answers]
         truth = [names[t] for t in terms]
         base = {"task": _TASK_NAMING, "dataset": "GO BP validation terms", "split": "validation",
