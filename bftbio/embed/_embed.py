@@ -28,7 +28,7 @@ from ..models import (
     session_encoder,
     session_llm,
 )
-from ..store import Store, open_store
+from ..store import Store, cached_texts, open_store
 
 #: Bump when the prompt or the post-processing of profiles changes: old cache entries are then not reused.
 PROMPT_VERSION = "1"
@@ -87,25 +87,15 @@ def _profile_texts(symbols: list[str], source: str, model, adapter, llm_params, 
                    batch_size, store: Store | None, progress) -> dict[str, str]:
     if source == "knowledge":
         return {s: knowledge.knowledge_profile(s, **KNOWLEDGE_OPTIONS) for s in symbols}
-    texts: dict[str, str] = {}
-    namespace = None
-    if store is not None:
-        namespace = store.namespace("profile", _text_params("profile", llm_params, max_new_tokens))
-        texts = store.get_texts(namespace, symbols)
-    missing = [s for s in symbols if s not in texts]
-    if missing:
-        logger.info("writing %d gene profiles (%d cached)", len(missing), len(texts))
+
+    def write(missing: list[str], save) -> None:
+        logger.info("writing %d gene profiles (%d cached)", len(missing), len(set(symbols)) - len(missing))
         llm = session_llm(model, adapter, record=llm_params)
-
-        def save(indices: list[int], answers: list[str]) -> None:
-            batch = {missing[i]: _trim(a) for i, a in zip(indices, answers)}
-            texts.update(batch)
-            if store is not None:
-                store.put_texts(namespace, batch)
-
         generate_texts(llm, [PROFILE_PROMPT.format(gene=s) for s in missing], max_new_tokens=max_new_tokens,
-                       batch_size=batch_size, progress=progress, on_batch=save)
-    return texts
+                       batch_size=batch_size, progress=progress,
+                       on_batch=lambda indices, answers: save({missing[i]: _trim(a) for i, a in zip(indices, answers)}))
+
+    return cached_texts(store, "profile", _text_params("profile", llm_params, max_new_tokens), symbols, write)
 
 
 def gene_profiles(

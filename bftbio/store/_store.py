@@ -17,7 +17,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -247,6 +247,33 @@ def default_store() -> Store:
 
 
 _OPEN: dict[Path, Store] = {}
+
+
+def cached_texts(store: Store | None, kind: str, params: Mapping, keys: Sequence[str],
+                 compute: Callable[[list[str], Callable[[Mapping[str, str]], None]], None]) -> dict[str, str]:
+    """The text of every key: what ``store`` holds under ``(kind, params)``, and the rest computed.
+
+    The one cached path of every feature that makes texts with a model. ``compute(missing,
+    save)`` gets the keys the store lacks, in first-seen order, and calls ``save({key:
+    text})`` as results arrive; each call is committed at once, so a killed run loses at
+    most what was in flight, and a second run computes nothing. ``compute`` is not called
+    when nothing is missing (load the model inside it). With ``store=None`` everything is
+    computed and nothing kept.
+    """
+    namespace = store.namespace(kind, params) if store is not None else None
+    texts = store.get_texts(namespace, keys) if store is not None else {}
+    missing = [k for k in dict.fromkeys(keys) if k not in texts]
+    if missing:
+        def save(batch: Mapping[str, str]) -> None:
+            texts.update(batch)
+            if store is not None:
+                store.put_texts(namespace, dict(batch))
+
+        compute(missing, save)
+        lost = [k for k in missing if k not in texts]
+        if lost:
+            raise RuntimeError(f"{kind}: {len(lost)} of {len(missing)} texts were never saved, e.g. {lost[0]!r}")
+    return texts
 
 
 def open_store(store: Store | str | os.PathLike | None = None, *, cache: bool = True) -> Store | None:

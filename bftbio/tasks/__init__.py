@@ -4,17 +4,21 @@ split, method, metric, value, n.
 """
 
 from ..metrics import rouge_scores
-from ._enrichment_names import enrichment_names
-from ._geneset_benchmark import EVIDENCE_EXCLUSION, HEADLINE_ENRICHMENT, benchmark_gene_set_naming
-from ._geneset_scores import (
+from .genesets import (
+    EVIDENCE_EXCLUSION,
     EVIDENCE_RULES,
+    HEADLINE_ENRICHMENT,
+    benchmark_gene_set_naming,
+    enrichment_names,
     evidence_rule_names,
     mean_interval,
+    name_gene_sets,
     paired_bootstrap,
+    parse_answer,
     process_name_scores,
     score_process_names,
+    set_evidence,
 )
-from ._genesets import name_gene_sets, parse_answer, set_evidence
 from ._interaction import (
     CLASSIFIERS,
     COMBINES,

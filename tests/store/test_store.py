@@ -105,3 +105,27 @@ def test_open_store_resolves_what_features_are_given(tmp_path):
     assert isinstance(opened, Store) and opened.path == tmp_path / "z.sqlite"
     with pytest.raises(TypeError, match="store must be"):
         open_store(3)
+
+
+def test_cached_texts_computes_only_what_the_store_lacks(tmp_path):
+    from bftbio.store import cached_texts
+
+    calls = []
+
+    def compute(missing, save):
+        calls.append(list(missing))
+        for key in missing:
+            if key == "boom":
+                raise KeyboardInterrupt  # a run killed after saving what came before
+            save({key: key.upper()})
+
+    with Store(tmp_path / "s.sqlite") as store:
+        with pytest.raises(KeyboardInterrupt):
+            cached_texts(store, "demo", {"v": 1}, ["a", "b", "boom"], compute)
+        assert cached_texts(store, "demo", {"v": 1}, ["a", "b", "a"], compute) == {"a": "A", "b": "B"}
+        assert calls == [["a", "b", "boom"]]  # the rerun found a and b saved: no compute call
+        assert cached_texts(store, "demo", {"v": 2}, ["a"], compute) == {"a": "A"}  # new params, new namespace
+        assert calls[-1] == ["a"]
+    assert cached_texts(None, "demo", {}, ["x", "x"], compute) == {"x": "X"} and calls[-1] == ["x"]
+    with pytest.raises(RuntimeError, match="never saved"):
+        cached_texts(None, "demo", {}, ["y"], lambda missing, save: None)

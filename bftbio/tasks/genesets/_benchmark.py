@@ -9,19 +9,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..datasets import geneagent_answers, geneagent_gene_sets
-from ..store import open_store
-from ._enrichment_names import enrichment_names
-from ._geneset_scores import (
-    COLUMNS,
-    _NameScorer,
-    central_candidates,
-    default_background,
-    scores_with,
-    summary_metrics,
-    tidy_rows,
-)
-from ._genesets import name_gene_sets, set_evidence
+from ...datasets import geneagent_answers, geneagent_gene_sets
+from ...store import open_store
+from ._baselines import central_candidates, enrichment_names
+from ._evidence import set_evidence
+from ._naming import name_gene_sets
+from ._scores import COLUMNS, _NameScorer, default_background, scores_with, summary_metrics, tidy_rows
 
 # Exclusion settings reported for the enrichment baseline. On GO-derived sets the
 # headline is "related"; "term" is what GeneAgent's own verification allowed (it

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .. import knowledge
-from ..metrics import rouge_scores
-from ..models import Encoder, encoder_record, session_encoder
-from ..store import Store, open_store
+from ... import knowledge
+from ...metrics import rouge_scores
+from ...models import Encoder, encoder_record, session_encoder
+from ...store import Store, open_store
 
 TASK = "gene_set_naming"
 COLUMNS = ["task", "dataset", "split", "method", "metric", "value", "n"]
@@ -84,7 +84,7 @@ class _NameScorer:
         if wanted:
             encode = self._model()
             chunks = [wanted[i : i + _ENCODE_CHUNK] for i in range(0, len(wanted), _ENCODE_CHUNK)]
-            from .._settings import settings
+            from ..._settings import settings
 
             if (settings.progress if self.progress is None else self.progress) and len(chunks) > 1:
                 from tqdm.auto import tqdm
@@ -296,106 +296,3 @@ def score_process_names(
                                   store=store, progress=progress)
     rows = tidy_rows(summary_metrics(per_set), dataset=dataset, method=method, split=split, n=len(per_set))
     return pd.DataFrame(rows, columns=COLUMNS)
-
-
-# -- rules without a model, and intervals -----------------------------------------------------------
-#: Rules that name a set from its evidence terms without a language model (see :func:`evidence_rule_names`).
-EVIDENCE_RULES = ("top", "central", "general", "short")
-
-
-def evidence_rule_names(evidence: Sequence[dict], rule: str = "top", *, encoder="default", depth: int = 3,
-                        cache: bool = True, store: Store | str | None = None) -> list[str | None]:
-    """Name each set from its evidence terms by a rule, without a language model.
-
-    Parameters
-    ----------
-    evidence
-        One dict of :func:`bftbio.knowledge.gene_set_evidence` per set.
-    rule
-        ``"top"``: the most significant term (the enrichment baseline);
-        ``"central"``: the term whose name is most similar, by ``scorer``'s encoder,
-        to the other terms' names; ``"general"``: the largest term among the top
-        ``depth``; ``"short"``: the shortest name among the top ``depth``.
-    encoder
-        Embeds names for ``"central"``: a name, an :class:`bftbio.models.Encoder`,
-        or an object with ``encode(texts)``.
-    depth
-        How many top terms ``"general"`` and ``"short"`` look at.
-    cache, store
-        Where name vectors are cached (as in :func:`process_name_scores`).
-
-    Returns
-    -------
-    One name per set (None where the evidence holds no term).
-    """
-    if rule not in EVIDENCE_RULES:
-        raise ValueError(f"rule must be one of {EVIDENCE_RULES}, got {rule!r}")
-    if rule == "central" and encoder is None:
-        raise ValueError("rule 'central' needs an encoder")
-    scorer = encoder if isinstance(encoder, _NameScorer) else None
-    if rule == "central" and scorer is None:
-        scorer = _NameScorer(encoder, ["-"], store=open_store(store, cache=cache), progress=False)
-    out: list[str | None] = []
-    for ev in evidence:
-        terms = list(ev["terms"])
-        if not terms:
-            out.append(None)
-        elif rule == "top" or len(terms) == 1:
-            out.append(terms[0]["name"])
-        elif rule == "general":
-            out.append(max(terms[:depth], key=lambda t: t["term_size"])["name"])
-        elif rule == "short":
-            out.append(min(terms[:depth], key=lambda t: len(t["name"]))["name"])
-        else:
-            names = [t["name"] for t in terms]
-            vectors = scorer.vectors(names)
-            sims = vectors @ vectors.T
-            np.fill_diagonal(sims, 0.0)
-            out.append(names[int(np.argmax(sims.sum(axis=1)))])
-    return out
-
-
-def central_candidates(scorer: _NameScorer, evidence: Sequence[dict]) -> list[str | None]:
-    """The ``"central"`` rule of :func:`evidence_rule_names`."""
-    return evidence_rule_names(evidence, "central", encoder=scorer)
-
-
-def paired_bootstrap(values, baseline, *, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> dict:
-    """Mean paired difference ``values - baseline`` over sets, with a percentile bootstrap interval.
-
-    Sets are resampled with replacement ``n_boot`` times (seeded), keeping each
-    set's pair together.
-
-    Returns
-    -------
-    dict with ``diff``, ``low``, ``high`` and ``n``.
-
-    Examples
-    --------
-    >>> out = paired_bootstrap([0.5, 0.6, 0.7], [0.4, 0.5, 0.6])
-    >>> round(out["diff"], 2), round(out["low"], 2), round(out["high"], 2)
-    (0.1, 0.1, 0.1)
-    """
-    a, b = np.asarray(values, dtype=float), np.asarray(baseline, dtype=float)
-    if a.shape != b.shape or a.ndim != 1 or not a.size:
-        raise ValueError(f"need two equal-length, non-empty 1-d arrays, got shapes {a.shape} and {b.shape}")
-    d = a - b
-    rng = np.random.default_rng(seed)
-    means = d[rng.integers(0, d.size, size=(n_boot, d.size))].mean(axis=1)
-    tail = (1 - level) / 2
-    return {"diff": float(d.mean()), "low": float(np.quantile(means, tail)),
-            "high": float(np.quantile(means, 1 - tail)), "n": int(d.size)}
-
-
-def mean_interval(values, *, level: float = 0.95) -> dict:
-    """Mean of a few values (e.g. seeds) with a Student-t interval (NaN bounds for one value)."""
-    from scipy import stats
-
-    x = np.asarray(values, dtype=float)
-    if not x.size:
-        raise ValueError("need at least one value")
-    mean = float(x.mean())
-    if x.size == 1:
-        return {"mean": mean, "low": float("nan"), "high": float("nan"), "n": 1}
-    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
-    return {"mean": mean, "low": mean - half, "high": mean + half, "n": int(x.size)}

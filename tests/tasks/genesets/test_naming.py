@@ -1,6 +1,7 @@
 """Gene-set naming: the answer parser, naming and verification mechanics, scoring, the benchmark."""
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -8,12 +9,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-import bftbio.tasks._genesets as genesets
+import bftbio.tasks.genesets._model_calls as model_calls
 from bftbio import knowledge
 from bftbio.datasets import geneagent_answers, parse_process_name
 from bftbio.models import Generation
+from bftbio.prompts import PROMPT_VERSION, evidence_block
 from bftbio.store import Store
-from bftbio.prompts import evidence_block
 from bftbio.tasks import (
     benchmark_gene_set_naming,
     name_gene_sets,
@@ -22,9 +23,9 @@ from bftbio.tasks import (
     score_process_names,
     set_evidence,
 )
-from bftbio.tasks._geneset_scores import default_background
+from bftbio.tasks.genesets._scores import default_background
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "geneagent"
+SHARED = Path(os.environ.get("BFTBIO_DATA", Path(__file__).resolve().parents[4] / "shared" / "data")) / "geneagent"
 needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="../shared/data/geneagent not present")
 TINY_OPTIONS = {"min_size": 1, "min_overlap": 1}
 
@@ -88,7 +89,7 @@ class CountingGenerator:
     def __init__(self, reply=None):
         self.prompts: list[str] = []
         self.reply = reply
-        self.real = genesets.generate_texts
+        self.real = model_calls.generate_texts
 
     def __call__(self, llm, prompts, **options):
         self.prompts += list(prompts)
@@ -106,7 +107,7 @@ def test_naming_is_batched_cached_and_resumes(real_kb, tiny_llm, store, monkeypa
                          "genes": [["TP53", "MDM2", "CDKN1A"], ["HBB", "HBA1", "HBA2"], ["PEX1", "PEX2", "PEX5"],
                                    ["TP53", "NOTAGENE1", "NOTAGENE2"]]})
     counter = CountingGenerator()
-    monkeypatch.setattr(genesets, "generate_texts", counter)
+    monkeypatch.setattr(model_calls, "generate_texts", counter)
     first = name_gene_sets(sets.iloc[:2], model=tiny_llm, store=store, max_new_tokens=6, batch_size=2,
                            progress=False)
     assert len(counter.prompts) == 2
@@ -125,7 +126,7 @@ def test_naming_is_batched_cached_and_resumes(real_kb, tiny_llm, store, monkeypa
     assert named.loc[3, "unknown"] == ["NOTAGENE1", "NOTAGENE2"]
     assert named["genes"].tolist()[1] == ("HBB", "HBA1", "HBA2")
     assert ((named["confidence"] <= 0) | named["process"].isna()).all()
-    assert named.attrs["params"]["prompt"]["version"] == genesets.PROMPT_VERSION
+    assert named.attrs["params"]["prompt"]["version"] == PROMPT_VERSION
     # The prompt is the one training builds (bftbio.prompts), with the evidence block.
     from bftbio.prompts import naming_prompt
 
@@ -142,13 +143,13 @@ def test_naming_is_batched_cached_and_resumes(real_kb, tiny_llm, store, monkeypa
 def test_rank_chooses_the_likeliest_evidence_term_and_caches(real_kb, tiny_llm, store, monkeypatch):
     sets = {"peroxins": ["PEX1", "PEX2", "PEX3", "PEX5", "PEX6", "PEX7"], "globins": ["HBB", "HBA1", "HBA2", "HBD"]}
     calls = []
-    real = genesets.candidate_logprobs
+    real = model_calls.candidate_logprobs
 
     def counting(llm, prompts, candidates, **options):
         calls.append(len(prompts))
         return real(llm, prompts, candidates, **options)
 
-    monkeypatch.setattr(genesets, "candidate_logprobs", counting)
+    monkeypatch.setattr(model_calls, "candidate_logprobs", counting)
     named = name_gene_sets(sets, model=tiny_llm, choose="rank", store=store, progress=False)
     for row in named.itertuples():
         assert row.candidates == [t["name"] for t in row.evidence["terms"]] and len(row.candidates) >= 2
@@ -172,14 +173,14 @@ def test_rank_chooses_the_likeliest_evidence_term_and_caches(real_kb, tiny_llm, 
         name_gene_sets(sets, model=tiny_llm, choose="vote")
     # Known genes that share no enriched process leave ranking nothing to choose: an explicit status.
     unrelated = {"unrelated": ["OR1A1", "COL1A1", "PEX1"]}
-    evidence = genesets.set_evidence(unrelated)[0]
+    evidence = set_evidence(unrelated)[0]
     assert evidence["known_genes"] == 3 and not evidence["terms"], evidence["terms"][:1]
     none = name_gene_sets(unrelated, model=tiny_llm, choose="rank", store=store, progress=False)
     assert none.loc[0, "status"] == "no enriched term" and none.loc[0, "process"] is None
 
 
 def test_both_adds_the_generated_name_to_the_candidates(real_kb, tiny_llm, store, monkeypatch):
-    monkeypatch.setattr(genesets, "generate_texts", CountingGenerator(lambda p: "Process: globin business\nYes."))
+    monkeypatch.setattr(model_calls, "generate_texts", CountingGenerator(lambda p: "Process: globin business\nYes."))
     named = name_gene_sets({"g": ["HBB", "HBA1", "HBA2", "HBD"]}, model=tiny_llm, choose="both", store=store,
                            progress=False)
     assert named.loc[0, "candidates"][-1] == "globin business"
@@ -189,7 +190,7 @@ def test_both_adds_the_generated_name_to_the_candidates(real_kb, tiny_llm, store
 
 def test_long_sets_are_listed_by_support_with_a_warning(real_kb, tiny_llm, store, monkeypatch, caplog):
     counter = CountingGenerator(lambda p: "Process: x")
-    monkeypatch.setattr(genesets, "generate_texts", counter)
+    monkeypatch.setattr(model_calls, "generate_texts", counter)
     genes = knowledge.gene_sets("BP", min_size=60, max_size=80)
     members = sorted(next(iter(genes.values())))
     with caplog.at_level("WARNING", logger="bftbio"):
@@ -259,7 +260,7 @@ def test_verification_keeps_or_revises(real_kb, tiny_llm, store, monkeypatch):
             return "Revised Process: Peroxisome organization\nThe evidence says so."
         return "I am not sure."  # ignores the format: the proposal stays
 
-    monkeypatch.setattr(genesets, "generate_texts", CountingGenerator(reply))
+    monkeypatch.setattr(model_calls, "generate_texts", CountingGenerator(reply))
     named = name_gene_sets({"a": ["TP53", "MDM2", "CDKN1A"], "b": ["HBB", "HBA1", "HBA2"]}, model=tiny_llm,
                            verify=True, store=store, progress=False)
     assert named["process"].tolist() == ["DNA repair", "DNA repair"]
