@@ -63,7 +63,8 @@ def test_gene_set_naming(shared_data):
 
     # Score table: rougeL, similarity, percentile, share_p90, no_answer per method, on the same 3 sets.
     assert "NeST, first 3 sets; background of 2," in text
-    rows = {m: _row(text, m) for m in ("SmolLM2-135M (base), generate", "SmolLM2-135M (base), rank",
+    rows = {m: _row(text, m) for m in ("SmolLM2-135M + shipped adapter, generate", "SmolLM2-135M + shipped adapter, rank",
+                                       "SmolLM2-135M (base), generate", "SmolLM2-135M (base), rank",
                                        "GeneAgent (published)", "GPT-4 (published)",
                                        "top enriched GO term", "shuffled curated names (trivial)")}
     for rouge, similarity, percentile, share, no_answer in rows.values():
@@ -73,7 +74,7 @@ def test_gene_set_naming(shared_data):
     assert rows["GeneAgent (published)"][1] > rows["shuffled curated names (trivial)"][1]
 
     # Ranking names every set with one of its evidence terms: never a missing answer.
-    assert rows["SmolLM2-135M (base), rank"][4] == 0
+    assert rows["SmolLM2-135M (base), rank"][4] == 0 and rows["SmolLM2-135M + shipped adapter, rank"][4] == 0
     # The evidence, printed for the first NeST set, for the verified one and for ours, against the annotated universe.
     assert text.count("genes tested against 18,903") == 3
     assert "GO enrichment of these genes" in text  # the prompt the model reads
