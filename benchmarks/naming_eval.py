@@ -1,7 +1,8 @@
 """Score the naming adapters of ``naming_losses.py`` beside their evidence, set by set.
 
-Each model (the base model, then every finished adapter) names, by ranking the
-evidence's terms (``name_gene_sets(choose="rank")``):
+Each model (the base model, then every finished adapter, then ``--adapter`` folders)
+names, by ranking the evidence's terms (``name_gene_sets(choose="rank")``; ``--choose
+generate`` lets it write the name instead):
 
 * ``validation``: the first ``--n-validation`` records of the naming data's validation
   split (GO terms never trained on, shown as noisy lists with the term, its lineage and
@@ -93,17 +94,18 @@ def _baselines(validation: pd.DataFrame, go_sample: int, data, limit=None) -> pd
     return pd.concat(frames, ignore_index=True)
 
 
-def _model(label, adapter, validation, go_sample, data, limit=None, parts=("validation", "benchmark")) -> pd.DataFrame:
+def _model(label, adapter, validation, go_sample, data, limit=None, parts=("validation", "benchmark"),
+           choose="rank") -> pd.DataFrame:
     from bftbio.tasks import benchmark_gene_set_naming, name_gene_sets
 
     started = time.perf_counter()
     frames = []
     if "validation" in parts:
-        named = name_gene_sets(validation, adapter=adapter, choose="rank", exclude="related", progress=False)
+        named = name_gene_sets(validation, adapter=adapter, choose=choose, exclude="related", progress=False)
         frames.append(_score("validation", label, validation, named["process"]))
     if "benchmark" in parts:
         _, per_set = benchmark_gene_set_naming(("NeST", "MSigDB", "GO"), methods=(), sample=go_sample, data=data,
-                                               limit=limit, models={label: {"adapter": adapter, "choose": "rank"}},
+                                               limit=limit, models={label: {"adapter": adapter, "choose": choose}},
                                                return_per_set=True, progress=False)
         frames.append(per_set)
     print(f"{label}: {' and '.join(parts)} scored in {time.perf_counter() - started:.0f} s", flush=True)
@@ -157,6 +159,8 @@ def main() -> None:
     parser.add_argument("--models", nargs="*", default=None, help="labels to score (default: base and every run)")
     parser.add_argument("--parts", nargs="+", default=["validation", "benchmark"], choices=["validation", "benchmark"],
                         help="validation only selects a loss quickly; the benchmark is for reporting")
+    parser.add_argument("--choose", default="rank", choices=["rank", "generate"],
+                        help="how models name; 'generate' labels them '<label> (generate)'")
     parser.add_argument("--adapter", nargs="*", default=[], metavar="LABEL=DIR",
                         help="adapters outside --runs, e.g. shipped=bftbio/_naming_adapter")
     args = parser.parse_args()
@@ -176,11 +180,12 @@ def main() -> None:
     folders = dict(spec.split("=", 1) for spec in args.adapter)
     labels = list(labels) + [label for label in folders if label not in labels]
     for label in labels:
-        parts = [p for p in args.parts if (("validation" if p == "validation" else "NeST"), label) not in done]
+        shown = label if args.choose == "rank" else f"{label} (generate)"
+        parts = [p for p in args.parts if (("validation" if p == "validation" else "NeST"), shown) not in done]
         if not parts:
             continue
         adapter = None if label == "base" else folders.get(label, str(Path(args.runs) / label))
-        _append(per_set_path, _model(label, adapter, validation, args.go_sample, data, args.limit, parts))
+        _append(per_set_path, _model(shown, adapter, validation, args.go_sample, data, args.limit, parts, args.choose))
 
     from bftbio.tasks import HEADLINE_ENRICHMENT
 
