@@ -77,8 +77,10 @@ def test_main_job_quick(tmp_path):
         assert "SIMULATED" in report
         naming = pd.read_csv(out / "gene_set_naming.csv")
         assert set(naming["dataset"]) == {"NeST", "MSigDB", "GO"}
-        assert {"base", "BFT", "SFT", "GeneAgent (published)", "GPT-4 (published)",
+        # Naming is the shipped naming adapter's job, beside the base model and the evidence's top term.
+        assert {"base", "shipped adapter", "GeneAgent (published)", "GPT-4 (published)",
                 "shuffled curated names (trivial)"} <= set(naming["method"])
+        assert any(m.startswith("top enriched GO term") for m in naming["method"])
         assert sorted(p.name for p in out.glob("*.png")) == ["gene_set_naming.png", "interactions_roc.png",
                                                             "perturbation.png", "training.png"]
     # A second run reuses the adapters and the store: no training, no generation.
