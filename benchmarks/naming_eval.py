@@ -162,7 +162,7 @@ def main() -> None:
     parser.add_argument("--choose", default="rank", choices=["rank", "generate"],
                         help="how models name; 'generate' labels them '<label> (generate)'")
     parser.add_argument("--adapter", nargs="*", default=[], metavar="LABEL=DIR",
-                        help="adapters outside --runs, e.g. shipped=bftbio/_naming_adapter")
+                        help="adapters outside --runs, e.g. shipped=data/adapters/naming")
     args = parser.parse_args()
 
     per_set_path = Path(args.per_set)
