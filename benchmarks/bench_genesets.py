@@ -14,20 +14,13 @@ Caching is off: every answer is computed. Each mode runs once after a warm-up.
 
     python benchmarks/bench_genesets.py [--sets 16] [--max-new-tokens 96] [--adapter DIR] [--data DIR]
 
-``--data`` is the GeneAgent folder (default: ``$BFTBIO_DATA/geneagent``, else ../shared/data/geneagent).
+``--data`` is the GeneAgent folder (default: ``$BFTBIO_DATA/geneagent``, else the packaged copy).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import time
-from pathlib import Path
-
-
-def _default_data() -> str:
-    root = os.environ.get("BFTBIO_DATA") or str(Path(__file__).resolve().parents[2] / "shared" / "data")
-    return str(Path(root) / "geneagent")
 
 
 def main() -> None:
@@ -36,7 +29,7 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=96)
     parser.add_argument("--batch-size", default="auto")
     parser.add_argument("--adapter", default=None, help="a LoRA adapter folder to time merged and unmerged")
-    parser.add_argument("--data", default=_default_data())
+    parser.add_argument("--data", default=None, help="GeneAgent folder (default: $BFTBIO_DATA or the packaged copy)")
     args = parser.parse_args()
     batch_size = args.batch_size if args.batch_size == "auto" else int(args.batch_size)
 

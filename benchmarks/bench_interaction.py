@@ -4,7 +4,7 @@ The baseline, measured in the same run, is the bare scikit-learn work: the same
 pipeline fitted on a feature matrix built by plain numpy indexing. The ratio shows
 what bftbio's name resolution and missing-gene bookkeeping add.
 
-    python benchmarks/bench_interaction.py [--data ../shared/data/gene2vec] [--classifier logistic]
+    python benchmarks/bench_interaction.py [--data DIR/gene2vec] [--classifier logistic]
 
 Uses knowledge-profile embeddings of every Gene2vec gene from the default store (the
 first run computes the missing ones).

@@ -15,7 +15,7 @@ TIMING, NOT ACCURACY. Memory: the peak of memory traced by tracemalloc during ea
 process's peak resident set size (``resource.getrusage(...).ru_maxrss``, simulation
 included). Targets (issue 6): < 60 s and < 4 GB on 2 cores.
 
-    python benchmarks/bench_perturbation.py [--data ../shared/data/gene2vec] [--cells 100000]
+    python benchmarks/bench_perturbation.py [--data DIR/gene2vec] [--cells 100000]
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ answers and the shuffled-names floor. Per-set ROUGE-L and MiniLM similarity go t
 summary (``--summary``) gives each method's mean and the paired bootstrap interval of
 (method − top-1 of the same evidence), and each loss's mean over seeds with a t interval.
 
-    BFTBIO_DATA=../shared/data python benchmarks/naming_eval.py
+    python benchmarks/naming_eval.py
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ same learning rate; only the loss and the seed change. Runs go one after the oth
 is skipped. Each finished run appends one row to ``--csv`` (kept in the repository),
 so the figures survive the ``runs/`` folder. ``naming_eval.py`` scores the adapters.
 
-    BFTBIO_DATA=../shared/data python benchmarks/naming_losses.py --data runs/naming_data
+    python benchmarks/naming_losses.py --data runs/naming_data
 
 The data folder is written by ``build_naming_data(seed=0).to_jsonl(...)`` when missing.
 """

@@ -154,13 +154,26 @@ def _prepare_out(out: str | Path | None, overwrite: bool) -> Path:
     return path
 
 
-def _data_folder(dataset: str, data) -> Path | None:
-    """The folder of a benchmark's files, or None when they are not there."""
-    from .datasets import dataset_dir
+def _data_folder(dataset: str, data) -> Path:
+    """The folder of a benchmark's files; a FileNotFoundError naming what is missing and where.
 
-    folder = dataset_dir(dataset, Path(data) / dataset if data else None)
-    marker = {"geneagent": "datasets", "gene2vec": "."}[dataset]
-    return folder if (folder / marker).is_dir() and any(folder.iterdir()) else None
+    ``data`` (a folder holding ``<dataset>/``) if given, else ``$BFTBIO_DATA`` or the copy
+    that ships with bftbio. The files expected are those the packaged copy lists.
+    """
+    from .datasets import dataset_dir, packaged_sources
+
+    if data is not None and not Path(data).is_dir():
+        raise FileNotFoundError(f"--data {data}: no such folder. Give a folder that holds geneagent/ and gene2vec/ "
+                                "(as data/benchmarks in the repository), or leave --data out to use the packaged copy.")
+    folder = dataset_dir(dataset, Path(data) / dataset if data is not None else None)
+    expected = [f for f in packaged_sources()["datasets"][dataset]["files"] if f != "LICENSE"]
+    missing = [f for f in expected if not (folder / f).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{folder} lacks {len(missing)} of the {len(expected)} {dataset} files the main job reads "
+            f"(first: {missing[0]}). Copy them from the packaged data/benchmarks/{dataset}, or leave --data "
+            "(and $BFTBIO_DATA) unset to use the packaged copy.")
+    return folder
 
 
 def run_main_job(
@@ -187,8 +200,8 @@ def run_main_job(
         Allow writing into a non-empty run directory.
     data
         Folder holding the benchmark data (``geneagent/``, ``gene2vec/``); default
-        ``$BFTBIO_DATA``. Tasks whose files are missing are skipped, with a note in
-        the report; the GeneAgent files are needed to keep its sets out of training.
+        ``$BFTBIO_DATA``, else the copy that ships with bftbio. A folder that does not
+        exist or lacks a file is a FileNotFoundError before any work starts.
 
     Returns
     -------
@@ -203,6 +216,9 @@ def run_main_job(
         cfg = RunConfig.from_yaml(config, quick=quick)
     else:
         cfg = RunConfig.quick() if quick else RunConfig()
+    # Check the data before any work: a wrong --data fails at once, not after the training.
+    geneagent = _data_folder("geneagent", data)
+    gene2vec = _data_folder("gene2vec", data)
     path = _prepare_out(out, overwrite)
     handler = logging.FileHandler(path / "run.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -219,8 +235,6 @@ def run_main_job(
         logger.info("step done: %s, %.1f s", name, steps[-1][1])
 
     try:
-        geneagent = _data_folder("geneagent", data)
-        gene2vec = _data_folder("gene2vec", data)
         report["data"] = {"geneagent": geneagent, "gene2vec": gene2vec}
 
         t0 = time.perf_counter()
@@ -228,7 +242,7 @@ def run_main_job(
         step("knowledge base", t0)
 
         t0 = time.perf_counter()
-        held_out = _interaction_held_out_genes(cfg, gene2vec) if gene2vec else []
+        held_out = _interaction_held_out_genes(cfg, gene2vec)
         report["training"], adapters = _training(path, cfg, geneagent, held_out)
         step("fine-tuning", t0)
         models = {"base": None, **{loss.upper(): adapter for loss, adapter in adapters.items()}}
@@ -237,21 +251,15 @@ def run_main_job(
         report["profiles"] = _demo_profiles(path, cfg, models, store)
         step("example profiles", t0)
 
-        if gene2vec:
-            t0 = time.perf_counter()
-            report["interactions"] = _interactions(path, cfg, models, gene2vec, store)
-            step("gene-gene interactions", t0)
-            t0 = time.perf_counter()
-            report["perturbation"] = _perturbation(path, cfg, models, gene2vec, store)
-            step("perturbation (simulated)", t0)
-        else:
-            logger.info("interactions and perturbation skipped: no Gene2vec files (pass --data or set BFTBIO_DATA)")
-        if geneagent:
-            t0 = time.perf_counter()
-            report["naming"] = _naming(path, cfg, geneagent, store)
-            step("gene-set naming", t0)
-        else:
-            logger.info("gene-set naming skipped: no GeneAgent files (pass --data or set BFTBIO_DATA)")
+        t0 = time.perf_counter()
+        report["interactions"] = _interactions(path, cfg, models, gene2vec, store)
+        step("gene-gene interactions", t0)
+        t0 = time.perf_counter()
+        report["perturbation"] = _perturbation(path, cfg, models, gene2vec, store)
+        step("perturbation (simulated)", t0)
+        t0 = time.perf_counter()
+        report["naming"] = _naming(path, cfg, geneagent, store)
+        step("gene-set naming", t0)
 
         kept = [ns for ns in store.used if ns.split("-")[0] in _STORE_KINDS]
         store.export(path / "store.sqlite", namespaces=sorted(kept), overwrite=True)
@@ -322,9 +330,6 @@ def _cached_adapter(config) -> tuple[Path, bool]:
 def _training(path: Path, cfg: RunConfig, geneagent: Path | None, held_out: list[str]):
     import pandas as pd
 
-    if geneagent is None:
-        logger.warning("no GeneAgent files: training data cannot keep the gene-set benchmark out, and naming is "
-                       "skipped")
     rows, logs, adapters = [], {}, {}
     for loss in cfg.losses:
         folder, reused = _cached_adapter(_train_config(cfg, loss, geneagent, held_out))
@@ -607,9 +612,6 @@ def _write_report(path: Path, r: dict) -> None:
             "well), one panel per dataset.*",
             "",
         ]
-    skipped = [name for name, folder in r["data"].items() if folder is None]
-    if skipped:
-        lines += ["## Skipped", "", f"No files for {', '.join(skipped)}: pass `--data DIR` or set `BFTBIO_DATA`.", ""]
     lines += [
         "## Steps",
         "",

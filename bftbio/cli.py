@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -268,6 +269,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bftbio", description="Balanced Fine-Tuning for gene knowledge.")
     parser.add_argument("--verbosity", choices=["error", "warning", "info", "debug"], default=None)
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error (also: BFTBIO_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the main job end to end on the embedded defaults")
@@ -276,7 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "the quick budget); see docs/main-job.md")
     run.add_argument("--out", default=None, help="run directory (default: runs/<date-time>)")
     run.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty run directory")
-    run.add_argument("--data", default=None, help="benchmark data folder (geneagent/, gene2vec/); default $BFTBIO_DATA")
+    run.add_argument("--data", default=None, help="benchmark data folder holding geneagent/ and gene2vec/ "
+                     "(default: $BFTBIO_DATA, else the copy that ships with bftbio)")
     run.set_defaults(func=_cmd_run)
 
     kb = sub.add_parser("kb", help="the human gene knowledge base")
@@ -396,14 +400,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What a user can fix: a bad argument or value, a missing or existing file, a folder
+# that cannot be written. Anything else is a bug and keeps its traceback.
+USER_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, FileExistsError, NotADirectoryError,
+               IsADirectoryError, PermissionError, sqlite3.DatabaseError)
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+    return " ".join(text.split()) or type(err).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one ``bftbio`` command; return its exit code.
+
+    A user's error (bad value, missing file, unwritable folder) prints one line,
+    ``bftbio: error: ...``, and returns 2; ``--debug`` or ``BFTBIO_DEBUG=1`` shows the
+    traceback instead.
+    """
+    import os
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    debug = args.debug or os.environ.get("BFTBIO_DEBUG", "") not in ("", "0")
     if args.verbosity:
         from . import settings
 
         settings.verbosity = args.verbosity
-    return args.func(args)
+    try:
+        return args.func(args)
+    except USER_ERRORS as err:
+        if debug:
+            raise
+        print(f"bftbio: error: {_one_line(err)} (--debug shows the traceback)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

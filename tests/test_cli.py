@@ -44,13 +44,12 @@ def test_main_job_quick(tmp_path):
     from matplotlib.image import imread
 
     out = tmp_path / "run"
-    data = ROOT.parent / "shared" / "data"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "BFTBIO_CACHE": str(tmp_path / "cache")}
     models = tmp_path / "cache" / "models"  # the converted default model, not the cache under test
     home_models = Path(os.environ.get("BFTBIO_CACHE", Path.home() / ".cache" / "bftbio")) / "models"
     if home_models.is_dir():
         shutil.copytree(home_models, models)
-    command = [sys.executable, "-m", "bftbio", "run", "--quick", *(["--data", str(data)] if data.exists() else [])]
+    command = [sys.executable, "-m", "bftbio", "run", "--quick"]  # the packaged benchmark data
     done = subprocess.run([*command, "--out", str(out)], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     report = (out / "report.md").read_text()
@@ -67,22 +66,23 @@ def test_main_job_quick(tmp_path):
     for png in out.glob("*.png"):
         assert imread(png).ndim == 3, png
     assert (out / "store.sqlite").stat().st_size > 0
-    if data.exists():
-        interactions = pd.read_csv(out / "interactions.csv")
-        test_auroc = interactions[(interactions.metric == "auroc") & (interactions.split == "test")]
-        assert {"knowledge", "hidden (BFT)", "hidden (base)", "random", "prior"} <= set(test_auroc["method"])
-        assert test_auroc["value"].between(0, 1).all()
-        perturbation = pd.read_csv(out / "perturbation.csv")
-        assert perturbation["dataset"].str.contains("simulated").all()
-        assert "SIMULATED" in report
-        naming = pd.read_csv(out / "gene_set_naming.csv")
-        assert set(naming["dataset"]) == {"NeST", "MSigDB", "GO"}
-        # Naming is the shipped naming adapter's job, beside the base model and the evidence's top term.
-        assert {"base", "shipped adapter", "GeneAgent (published)", "GPT-4 (published)",
-                "shuffled curated names (trivial)"} <= set(naming["method"])
-        assert any(m.startswith("top enriched GO term") for m in naming["method"])
-        assert sorted(p.name for p in out.glob("*.png")) == ["gene_set_naming.png", "interactions_roc.png",
-                                                            "perturbation.png", "training.png"]
+    # Every task runs on the packaged benchmark data; none is skipped.
+    assert "Skipped" not in report
+    interactions = pd.read_csv(out / "interactions.csv")
+    test_auroc = interactions[(interactions.metric == "auroc") & (interactions.split == "test")]
+    assert {"knowledge", "hidden (BFT)", "hidden (base)", "random", "prior"} <= set(test_auroc["method"])
+    assert test_auroc["value"].between(0, 1).all()
+    perturbation = pd.read_csv(out / "perturbation.csv")
+    assert perturbation["dataset"].str.contains("simulated").all()
+    assert "SIMULATED" in report
+    naming = pd.read_csv(out / "gene_set_naming.csv")
+    assert set(naming["dataset"]) == {"NeST", "MSigDB", "GO"}
+    # Naming is the shipped naming adapter's job, beside the base model and the evidence's top term.
+    assert {"base", "shipped adapter", "GeneAgent (published)", "GPT-4 (published)",
+            "shuffled curated names (trivial)"} <= set(naming["method"])
+    assert any(m.startswith("top enriched GO term") for m in naming["method"])
+    assert sorted(p.name for p in out.glob("*.png")) == ["gene_set_naming.png", "interactions_roc.png",
+                                                        "perturbation.png", "training.png"]
     # A second run reuses the adapters and the store: no training, no generation.
     again = subprocess.run([*command, "--out", str(tmp_path / "run2")], capture_output=True, text=True, env=env)
     assert again.returncode == 0, again.stderr[-3000:]
@@ -114,3 +114,40 @@ def test_embed_and_store_commands(tmp_path, capsys, monkeypatch, real_kb):
     assert main(["store", "export", str(shared)]) == 0
     assert main(["store", "--store", str(tmp_path / "other.sqlite"), "import", str(shared)]) == 0
     assert "imported 0 texts and 2 vectors" in capsys.readouterr().out
+
+
+def test_help_and_argument_errors_need_no_torch():
+    code = ("import sys\nfrom bftbio.cli import build_parser\nparser = build_parser()\n"
+            "parser.parse_args(['run', '--quick'])\nassert 'torch' not in sys.modules, 'torch imported'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    bad = subprocess.run([sys.executable, "-m", "bftbio", "run", "--no-such-option"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "unrecognized arguments: --no-such-option" in bad.stderr
+
+
+def test_run_refuses_a_data_folder_that_is_not_there_before_any_work(tmp_path):
+    out = tmp_path / "run"
+    done = subprocess.run([sys.executable, "-m", "bftbio", "run", "--quick", "--data", "/no/such/dir", "--out", str(out)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--data /no/such/dir: no such folder" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not out.exists()  # nothing was started
+    # A folder without the expected files names what is missing.
+    (tmp_path / "data" / "gene2vec").mkdir(parents=True)
+    incomplete = subprocess.run([sys.executable, "-m", "bftbio", "run", "--data", str(tmp_path / "data"), "--out", str(out)],
+                                capture_output=True, text=True, timeout=60)
+    assert incomplete.returncode == 2 and "geneagent files the main job reads" in incomplete.stderr
+
+
+def test_user_errors_are_one_line_unless_debug(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("BFTBIO_DEBUG", raising=False)
+    missing = tmp_path / "nothing.yaml"
+    assert main(["train", "--config", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bftbio: error: ") and str(missing) in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(FileNotFoundError):
+        main(["--debug", "train", "--config", str(missing)])
+    monkeypatch.setenv("BFTBIO_DEBUG", "1")
+    with pytest.raises(FileNotFoundError):
+        main(["train", "--config", str(missing)])

@@ -1,6 +1,6 @@
 """Benchmark data: readers of local copies, explicit checksummed downloads, and a Perturb-seq simulator."""
 
-from ._files import dataset_dir
+from ._files import dataset_dir, packaged_dir, packaged_sources
 from ._gene2vec import download_gene2vec, gene2vec_interactions
 from ._geneagent import (
     download_geneagent,
@@ -31,6 +31,8 @@ __all__ = [
     "geneagent_answers",
     "geneagent_gene_sets",
     "norman2019",
+    "packaged_dir",
+    "packaged_sources",
     "parse_process_name",
     "replogle2022_k562_essential",
     "simulate_perturbseq",

@@ -1,14 +1,16 @@
 """Where benchmark files live, and the one function that downloads them.
 
 A dataset's files are looked up, in order, in: the folder the caller names;
-``$BFTBIO_DATA/<dataset>`` (CI and this project's machines point it at
-``../shared/data``); ``<cachedir>/datasets/<dataset>``. Nothing is fetched unless a
-``download_*`` function is called; downloads are verified against SHA-256 sums.
+``$BFTBIO_DATA/<dataset>``; the copy that ships with the package (``data/benchmarks``
+in a checkout, ``bftbio/_benchmarks`` in a wheel: Gene2vec and GeneAgent);
+``<cachedir>/datasets/<dataset>``. Nothing is fetched unless a ``download_*`` function
+is called; downloads are verified against SHA-256 sums.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 import urllib.error
@@ -18,13 +20,49 @@ from pathlib import Path
 from .._settings import logger, settings
 
 
+#: Where the wheel puts the shipped benchmark data (pyproject maps data/benchmarks there).
+WHEEL_DIR = Path(__file__).resolve().parents[1] / "_benchmarks"
+#: The same files in a source checkout.
+CHECKOUT_DIR = Path(__file__).resolve().parents[2] / "data" / "benchmarks"
+
+
+def packaged_dir() -> Path | None:
+    """The folder of the benchmark data shipped with bftbio (None if this install lacks it)."""
+    for folder in (WHEEL_DIR, CHECKOUT_DIR):
+        if (folder / "sources.json").is_file():
+            return folder
+    return None
+
+
+def packaged_sources() -> dict:
+    """What the shipped benchmark data are: per dataset its source, licence, changes and file checksums.
+
+    Examples
+    --------
+    >>> from bftbio.datasets import packaged_sources
+    >>> sorted(packaged_sources()["datasets"])
+    ['gene2vec', 'geneagent']
+    """
+    folder = packaged_dir()
+    if folder is None:
+        raise FileNotFoundError("this install of bftbio has no packaged benchmark data (data/benchmarks)")
+    return json.loads((folder / "sources.json").read_text())
+
+
 def dataset_dir(dataset: str, path: str | os.PathLike | None = None) -> Path:
-    """The folder to read ``dataset`` from (it may not exist yet)."""
+    """The folder to read ``dataset`` from (it may not exist yet).
+
+    In order: ``path``; ``$BFTBIO_DATA/<dataset>`` if it exists; the packaged copy if
+    bftbio ships one for ``dataset``; ``<cachedir>/datasets/<dataset>``.
+    """
     if path is not None:
         return Path(path).expanduser()
     env = os.environ.get("BFTBIO_DATA")
     if env and (Path(env).expanduser() / dataset).exists():
         return Path(env).expanduser() / dataset
+    packaged = packaged_dir()
+    if packaged is not None and (packaged / dataset).is_dir():
+        return packaged / dataset
     return settings.cachedir / "datasets" / dataset
 
 

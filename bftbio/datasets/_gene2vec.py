@@ -92,7 +92,7 @@ def gene2vec_interactions(split: str, *, path: str | os.PathLike | None = None) 
 
     Examples
     --------
-    >>> test = gene2vec_interactions("test", path="../shared/data/gene2vec")  # doctest: +SKIP
+    >>> test = gene2vec_interactions("test")  # the packaged copy  # doctest: +SKIP
     >>> test.shape, test["label"].mean().round(2)  # doctest: +SKIP
     ((21448, 3), 0.51)
     """

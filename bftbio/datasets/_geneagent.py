@@ -183,7 +183,7 @@ def geneagent_gene_sets(name: str, *, path: str | os.PathLike | None = None) -> 
 
     Examples
     --------
-    >>> sets = geneagent_gene_sets("NeST", path="../shared/data/geneagent")  # doctest: +SKIP
+    >>> sets = geneagent_gene_sets("NeST")  # the packaged copy  # doctest: +SKIP
     """
     dataset = _canonical_dataset(name)
     file, sep, id_col, name_col, genes_col, gene_sep, _ = _SETS[dataset]

@@ -1096,7 +1096,7 @@ def benchmark_perturbation(
     --------
     >>> from bftbio.tasks import benchmark_perturbation, random_embeddings
     >>> table = benchmark_perturbation({"random": lambda genes: random_embeddings(genes)},
-    ...                                data="../shared/data/gene2vec")  # doctest: +SKIP
+    ...                                data=None)  # doctest: +SKIP
     """
     if adata is None:
         from ..datasets import simulate_perturbseq

@@ -5,12 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bftbio.datasets import download_gene2vec, gene2vec_interactions
+from bftbio.datasets import download_gene2vec, gene2vec_interactions, packaged_dir
 from bftbio.datasets._files import sha256
 from bftbio.datasets._gene2vec import _FILES
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "gene2vec"
-needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="../shared/data/gene2vec not present")
+# The copy that ships with the package (data/benchmarks/gene2vec).
+SHARED = packaged_dir() / "gene2vec"
 
 
 @pytest.fixture
@@ -29,12 +29,9 @@ def write_split(folder: Path, stem: str, text: str, labels: str) -> Path:
 
 @pytest.fixture(scope="module")
 def splits():
-    if not SHARED.exists():
-        pytest.skip("../shared/data/gene2vec not present")
     return {split: gene2vec_interactions(split, path=SHARED) for split in ("train", "validation", "test")}
 
 
-@needs_shared
 @pytest.mark.parametrize(("split", "n"), [("train", 263_016), ("validation", 5_568), ("test", 21_448)])
 def test_shared_split_sizes_and_labels(splits, split, n):
     df = splits[split]
@@ -45,7 +42,6 @@ def test_shared_split_sizes_and_labels(splits, split, n):
     assert df.attrs["source"] == str(SHARED)
 
 
-@needs_shared
 def test_shared_rows_follow_the_files(splits):
     first = (SHARED / "train_text.txt").read_text().split("\n", 1)[0].split()
     last_label = (SHARED / "test_label.txt").read_text().split()[-1]
@@ -53,7 +49,6 @@ def test_shared_rows_follow_the_files(splits):
     assert splits["test"]["label"].iloc[-1] == int(last_label)
 
 
-@needs_shared
 def test_shared_splits_share_no_gene(splits):
     genes = {name: set(df["gene_a"]) | set(df["gene_b"]) for name, df in splits.items()}
     assert genes["train"].isdisjoint(genes["validation"])
@@ -61,19 +56,16 @@ def test_shared_splits_share_no_gene(splits):
     assert genes["validation"].isdisjoint(genes["test"])
 
 
-@needs_shared
 def test_valid_is_an_alias_of_validation(splits):
     assert gene2vec_interactions("valid", path=SHARED).equals(splits["validation"])
 
 
-@needs_shared
 def test_checksum_table_matches_shared_files():
     assert sorted(_FILES) == sorted(f"{stem}_{kind}.txt" for stem in ("train", "valid", "test") for kind in ("text", "label"))
     for file, checksum in _FILES.items():
         assert sha256(SHARED / file) == checksum, file
 
 
-@needs_shared
 def test_download_keeps_files_that_match(tmp_path, no_network):
     for file in _FILES:
         shutil.copy(SHARED / file, tmp_path / file)

@@ -1,11 +1,10 @@
-from pathlib import Path
 
 import pytest
 
-from bftbio.datasets import geneagent_answers, geneagent_gene_sets, parse_process_name
+from bftbio.datasets import geneagent_answers, geneagent_gene_sets, packaged_dir, parse_process_name
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "geneagent"
-needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="../shared/data/geneagent not present")
+# The copy that ships with the package (data/benchmarks/geneagent).
+SHARED = packaged_dir() / "geneagent"
 
 
 @pytest.mark.parametrize(
@@ -44,7 +43,6 @@ def test_misaligned_answers_raise(tmp_path):
         geneagent_answers("NeST", "GPT-4", path=tmp_path)
 
 
-@needs_shared
 @pytest.mark.parametrize(("name", "n"), [("GO", 1000), ("NeST", 50), ("MSigDB", 56)])
 def test_shared_copy_aligns(name, n):
     sets = geneagent_gene_sets(name, path=SHARED)
@@ -55,7 +53,6 @@ def test_shared_copy_aligns(name, n):
         assert answers["answer"].notna().sum() >= n - 1
 
 
-@needs_shared
 def test_geneagent_go_record_747_has_no_answer():
     answers = geneagent_answers("GO", "GeneAgent", path=SHARED)
     assert answers.loc[746, "set_id"] == "GO:0061756"

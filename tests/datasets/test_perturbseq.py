@@ -15,11 +15,12 @@ from bftbio.datasets import (
     norman2019,
     replogle2022_k562_essential,
     simulate_perturbseq,
+    packaged_dir,
 )
 from bftbio.knowledge import _snapshot
 from bftbio.knowledge import genes as kb_genes
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "gene2vec"
+SHARED = packaged_dir() / "gene2vec"
 SIZES = dict(n_cells=1_500, n_genes=150, n_conditions=24, n_combos=8)
 
 
@@ -167,7 +168,6 @@ def test_missing_gene2vec_files_raise_the_readers_error(tmp_path, monkeypatch, r
         simulate_perturbseq(**SIZES, data=tmp_path)
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="../shared/data/gene2vec not present")
 def test_real_gene2vec_network(real_kb):
     adata = simulate_perturbseq(n_cells=2_000, n_genes=300, n_conditions=30, n_combos=10, data=SHARED, seed=0)
     assert "Gene2vec" in adata.uns["simulation"]["network"]["source"]

@@ -139,10 +139,9 @@ def test_sample_pairs_keeps_pairs_inside_the_sample(world):
     np.testing.assert_allclose(np.linalg.norm(random_embeddings(["A", "B"], dim=7), axis=1), 1, rtol=1e-6)
 
 
-GENE2VEC = __import__("pathlib").Path(__file__).resolve().parents[3] / "shared" / "data" / "gene2vec"
+GENE2VEC = __import__("bftbio.datasets").datasets.packaged_dir() / "gene2vec"
 
 
-@pytest.mark.skipif(not GENE2VEC.is_dir(), reason="needs ../shared/data/gene2vec")
 def test_benchmark_on_a_sample_of_the_real_splits(real_kb):
     from bftbio.tasks import benchmark_interactions
 

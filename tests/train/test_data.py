@@ -1,11 +1,11 @@
-from pathlib import Path
 
 import pytest
 
 from bftbio import knowledge
+from bftbio.datasets import packaged_dir
 from bftbio.train import TrainingData, benchmark_exclusion, build_training_data, read_records
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "geneagent"
+SHARED = packaged_dir() / "geneagent"
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,6 @@ def test_missing_benchmark_files_explain_the_options(tmp_path):
         benchmark_exclusion("geneagent", data=tmp_path)
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="../shared/data/geneagent not present")
 def test_geneagent_benchmark_is_kept_out():
     terms, record = benchmark_exclusion("geneagent", data=SHARED)
     sets = knowledge.gene_sets("BP", min_size=3, max_size=100)

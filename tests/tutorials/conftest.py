@@ -16,7 +16,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TUTORIALS = ROOT / "tutorials"
-SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 def _override_cell(nbformat, params: dict):
@@ -68,14 +67,13 @@ def kernel_environment(monkeypatch, request):
     """The notebook kernel imports this checkout's bftbio (installed or not) and reads the shared data."""
     paths = [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(dict.fromkeys(paths)))
-    if "shared_data" in request.fixturenames:
-        monkeypatch.setenv("BFTBIO_DATA", str(request.getfixturevalue("shared_data")))
+    # Notebooks read the benchmark data that ship with the package, as a new user's would.
+    monkeypatch.delenv("BFTBIO_DATA", raising=False)
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The benchmark data folder (``$BFTBIO_DATA`` or ``../shared/data``); skip without it."""
-    folder = Path(os.environ.get("BFTBIO_DATA", SHARED_DATA))
-    if not folder.is_dir():
-        pytest.skip(f"benchmark data not found at {folder} (set BFTBIO_DATA)")
-    return folder
+    """The benchmark data that ship with the package (data/benchmarks)."""
+    from bftbio.datasets import packaged_dir
+
+    return packaged_dir()

@@ -1,8 +1,6 @@
 """Gene-set naming: the answer parser, naming and verification mechanics, scoring, the benchmark."""
 
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,7 +9,7 @@ from scipy import stats
 
 import bftbio.tasks.genesets._model_calls as model_calls
 from bftbio import knowledge
-from bftbio.datasets import geneagent_answers, parse_process_name
+from bftbio.datasets import dataset_dir, geneagent_answers, parse_process_name
 from bftbio.models import Generation
 from bftbio.prompts import PROMPT_VERSION, evidence_block
 from bftbio.store import Store
@@ -25,8 +23,7 @@ from bftbio.tasks import (
 )
 from bftbio.tasks.genesets._scores import default_background
 
-SHARED = Path(os.environ.get("BFTBIO_DATA", Path(__file__).resolve().parents[4] / "shared" / "data")) / "geneagent"
-needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="../shared/data/geneagent not present")
+SHARED = dataset_dir("geneagent")  # the packaged copy unless $BFTBIO_DATA names another
 TINY_OPTIONS = {"min_size": 1, "min_overlap": 1}
 
 
@@ -37,7 +34,6 @@ def store(tmp_path):
 
 
 # -- the parser ------------------------------------------------------------------------------
-@needs_shared
 @pytest.mark.parametrize("dataset", ["NeST", "MSigDB"])
 @pytest.mark.parametrize("system", ["GeneAgent", "GPT-4"])
 def test_every_published_answer_parses_to_a_name(dataset, system):
@@ -372,7 +368,6 @@ class HashEncoder:
         return out + 1e-3
 
 
-@needs_shared
 def test_benchmark_scores_baselines_and_a_model(real_kb, tiny_llm, store):
     table, per_set = benchmark_gene_set_naming(
         ("NeST",), methods=("GeneAgent", "shuffled"), models={"tiny": {"model": tiny_llm, "verify": (False, True)}}, data=SHARED, limit=3,
@@ -392,7 +387,6 @@ def test_benchmark_scores_baselines_and_a_model(real_kb, tiny_llm, store):
     assert published["rougeL"].mean() == pytest.approx(wide.loc["GeneAgent (published)", "rougeL"])
 
 
-@needs_shared
 def test_benchmark_go_sample_is_seeded_and_aligned(real_kb):
     table, per_set = benchmark_gene_set_naming(("GO",), methods=("GeneAgent",), data=SHARED, sample=5, seed=3,
                                                encoder=None, return_per_set=True)
@@ -407,7 +401,6 @@ def test_benchmark_go_sample_is_seeded_and_aligned(real_kb):
 
 
 # -- the real default model --------------------------------------------------------------------
-@needs_shared
 @pytest.mark.slow
 def test_default_model_names_two_nest_sets(real_kb, store):
     from bftbio.datasets import geneagent_gene_sets
@@ -419,7 +412,6 @@ def test_default_model_names_two_nest_sets(real_kb, store):
     assert all(c["universe_size"] > 15_000 and c["terms"] for c in named["evidence"])
 
 
-@needs_shared
 def test_benchmark_verify_per_model(real_kb, tiny_llm, store):
     """A model's own ``verify`` overrides the benchmark's: only that model gets the verified variant."""
     table = benchmark_gene_set_naming(
