@@ -65,6 +65,9 @@ class RunConfig:
 
     seed: int = _f(0, "Seeds the training data, the samples of genes and gene sets, and the simulation.")
     # Training.
+    train: bool = _f(False, "Fine-tune with each of `losses` and compare the adapters beside the base model "
+                     "(about 15 minutes more on 2 CPU cores). Off: nothing is trained; naming uses the adapter "
+                     "that ships with bftbio.")
     losses: list = _f(["bft", "sft"], "Losses to fine-tune with, on the same budget (first: the one the run features).")
     n_genes: int = _f(24, "Genes drawn for profile examples of the training data.")
     n_gene_sets: int = _f(12, "GO BP terms drawn for gene-set examples (the GeneAgent sets are kept out).")
@@ -183,6 +186,7 @@ def run_main_job(
     quick: bool = False,
     overwrite: bool = False,
     data: str | Path | None = None,
+    train: bool | None = None,
 ) -> Path:
     """Run the main job and return its run directory.
 
@@ -202,6 +206,9 @@ def run_main_job(
         Folder holding the benchmark data (``geneagent/``, ``gene2vec/``); default
         ``$BFTBIO_DATA``, else the copy that ships with bftbio. A folder that does not
         exist or lacks a file is a FileNotFoundError before any work starts.
+    train
+        Fine-tune and compare the adapters (overrides ``config.train``; default off:
+        nothing is trained and naming uses the adapter that ships with bftbio).
 
     Returns
     -------
@@ -216,6 +223,8 @@ def run_main_job(
         cfg = RunConfig.from_yaml(config, quick=quick)
     else:
         cfg = RunConfig.quick() if quick else RunConfig()
+    if train is not None:
+        cfg = dataclasses.replace(cfg, train=train)
     # Check the data before any work: a wrong --data fails at once, not after the training.
     geneagent = _data_folder("geneagent", data)
     gene2vec = _data_folder("gene2vec", data)
@@ -241,10 +250,15 @@ def run_main_job(
         report["kb"] = _knowledge(path)
         step("knowledge base", t0)
 
-        t0 = time.perf_counter()
-        held_out = _interaction_held_out_genes(cfg, gene2vec)
-        report["training"], adapters = _training(path, cfg, geneagent, held_out)
-        step("fine-tuning", t0)
+        adapters = {}
+        if cfg.train:
+            t0 = time.perf_counter()
+            held_out = _interaction_held_out_genes(cfg, gene2vec)
+            report["training"], adapters = _training(path, cfg, geneagent, held_out)
+            step("fine-tuning", t0)
+        else:
+            logger.info("fine-tuning: not asked for (bftbio run --train adds it); the job uses the base model "
+                        "and, for naming, the adapter that ships with bftbio")
         models = {"base": None, **{loss.upper(): adapter for loss, adapter in adapters.items()}}
 
         t0 = time.perf_counter()
@@ -266,7 +280,7 @@ def run_main_job(
         total = time.perf_counter() - started
         report["steps"], report["total"] = steps, total
         _write_report(path, report)
-        print(f"bftbio run finished in {total:.0f} s; report: {path / 'report.md'}")
+        print("\n".join(_summary(report, path)))
     finally:
         logger.removeHandler(handler)
         handler.close()
@@ -500,27 +514,46 @@ def _bars(wide, target: Path, *, ylabel: str, title: str) -> None:
 
 
 # -- the report ---------------------------------------------------------------------------
-def _write_report(path: Path, r: dict) -> None:
-    cfg: RunConfig = r["config"]
-    kb = r["kb"]
-    prov = kb["provenance"]
-    tr = r["training"]
-    lines = [
-        "# bftbio run report",
-        "",
-        f"Finished {datetime.now():%Y-%m-%d %H:%M} in {r['total']:.0f} s{' (quick settings: a smoke run)' if r['quick'] else ''}"
-        f" on device `{settings.resolve_device()}`; model `{settings.default_model}`, encoder "
-        f"`{settings.default_encoder}`. Settings: `settings.json`; log: `run.log`.",
-        "",
-        "## Knowledge base",
-        "",
-        *[f"- {k}: {v:,}" for k, v in kb["facts"].items()],
-        "- sources: " + ", ".join(f"{k} {v}" for k, v in prov.get("source_dates", {}).items())
-        + " (Debian " + ", ".join(f"{p['debian_package']} {p['debian_version']}"
-                                  for p in prov.get("packages", {}).values()) + ")",
-        "- symbol resolution: " + ", ".join(f"{n} → {s if isinstance(s, str) else '(unknown)'}"
-                                            for n, s in kb["resolved"].items()),
-        "",
+def _fmt(value) -> str:
+    return "n/a" if value is None or value != value else f"{value:.3f}"
+
+
+def _summary(r: dict, path: Path) -> list[str]:
+    """The few lines the terminal shows at the end: each task's headline beside its anchor and baseline."""
+    lines = [f"bftbio run finished in {r['total']:.0f} s{' (quick settings: a smoke run)' if r['quick'] else ''}"]
+    if r.get("training") is not None:
+        table = r["training"]["table"]
+        lines.append("  fine-tuning: " + ", ".join(f"{row.loss} validation CE {row.validation_ce_before:.2f} -> "
+                                                   f"{row.validation_ce_after:.2f}" for row in table.itertuples()))
+    it = r["interactions"]
+    wide = it["table"].set_index("method")
+    test = wide["test"] if "test" in wide.columns else None
+    if test is not None:
+        shown = [m for m in test.index if m not in ("random", "prior")][:3] + [m for m in ("random", "prior")
+                                                                              if m in test.index]
+        lines.append(f"  interactions, Gene2vec test ({it['n'].get('test', '?')} pairs), AUROC: "
+                     + " | ".join(f"{m} {_fmt(test[m])}" for m in shown))
+    pt = r["perturbation"]["table"].set_index("method")
+    column = "all" if "all" in pt.columns else pt.columns[-1]
+    values = pt[column].dropna()
+    baselines = [m for m in ("TrainMean", "Additive") if m in values.index]
+    models = values.drop(baselines + [m for m in values.index if "random" in m or m == "NoChange"], errors="ignore")
+    shown = ([models.idxmax()] if len(models) else []) + baselines
+    lines.append(f"  perturbation (SIMULATED), Pearson delta ({column}): best model "
+                 + " | ".join(f"{m} {_fmt(values[m])}" for m in shown))
+    for dataset, (wide, n) in r["naming"]["tables"].items():
+        scores = wide.set_index("method")["rougeL"]
+        top = next((m for m in scores.index if m.startswith("top enriched GO term")), None)
+        shown = [m for m in ("shipped adapter", top, "base", "GeneAgent (published)") if m in scores.index]
+        lines.append(f"  naming {dataset} ({n} sets), ROUGE-L: "
+                     + " | ".join(f"{m.split(' (')[0] if m == top else m} {_fmt(scores[m])}" for m in shown))
+    lines.append(f"  report: {path / 'report.md'}")
+    return lines
+
+
+def _training_section(cfg: RunConfig, tr: dict) -> list[str]:
+    """The report's fine-tuning section, for a run with ``--train``."""
+    return [
         "## Fine-tuning",
         "",
         f"LoRA on the default model, {', '.join(cfg.losses)} on the same data and budget "
@@ -538,6 +571,36 @@ def _write_report(path: Path, r: dict) -> None:
         "*Left: cross-entropy of the training batches by step, per loss. Right: the mean BFT sample weight "
         "s_b = 1 - p_b (p_b the minimum group confidence); near 1 means every sample still counts fully.*",
         "",
+    ]
+
+
+def _write_report(path: Path, r: dict) -> None:
+    cfg: RunConfig = r["config"]
+    kb = r["kb"]
+    prov = kb["provenance"]
+    tr = r.get("training")
+    lines = [
+        "# bftbio run report",
+        "",
+        f"Finished {datetime.now():%Y-%m-%d %H:%M} in {r['total']:.0f} s{' (quick settings: a smoke run)' if r['quick'] else ''}"
+        f" on device `{settings.resolve_device()}`; model `{settings.default_model}`, encoder "
+        f"`{settings.default_encoder}`. Settings: `settings.json`; log: `run.log`.",
+        "",
+        "## Knowledge base",
+        "",
+        *[f"- {k}: {v:,}" for k, v in kb["facts"].items()],
+        "- sources: " + ", ".join(f"{k} {v}" for k, v in prov.get("source_dates", {}).items())
+        + " (Debian " + ", ".join(f"{p['debian_package']} {p['debian_version']}"
+                                  for p in prov.get("packages", {}).values()) + ")",
+        "- symbol resolution: " + ", ".join(f"{n} → {s if isinstance(s, str) else '(unknown)'}"
+                                            for n, s in kb["resolved"].items()),
+        "",
+        *(_training_section(cfg, tr) if tr else [
+            "## Fine-tuning", "",
+            "Not run: this job trains nothing (`bftbio run --train` adds LoRA fine-tuning with "
+            f"{', '.join(cfg.losses)} and compares the adapters). The models below are the base model and, for "
+            "gene-set naming, the naming adapter that ships with bftbio (`data/adapters/naming`; its training "
+            "kept the GeneAgent benchmark's sets and every related GO term out; see docs/training.md).", ""]),
         "## What the models write",
         "",
         f"Profiles of {', '.join(DEMO_GENES)} (first 240 characters; `profiles.csv` has them whole):",

@@ -1,6 +1,6 @@
 """The ``bftbio`` command line: one entry point for every job.
 
-    bftbio run [--quick] [--config run.yaml] [--out DIR] [--data DIR]   the main job (see README)
+    bftbio run [--quick] [--train] [--config run.yaml] [--out DIR] [--data DIR]   the main job (see README)
     bftbio kb build [--source DIR]         rebuild the knowledge snapshot from Debian's files
     bftbio kb info                         what the knowledge snapshot holds
     bftbio train [--config run.yaml] [--FIELD VALUE ...]   LoRA fine-tuning (BFT, SFT, DFT)
@@ -25,7 +25,8 @@ from pathlib import Path
 def _cmd_run(args: argparse.Namespace) -> int:
     from ._pipeline import run_main_job
 
-    run_main_job(out=args.out, config=args.config, quick=args.quick, overwrite=args.overwrite, data=args.data)
+    run_main_job(out=args.out, config=args.config, quick=args.quick, overwrite=args.overwrite, data=args.data,
+                 train=True if args.train else None)
     return 0
 
 
@@ -274,7 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the main job end to end on the embedded defaults")
-    run.add_argument("--quick", action="store_true", help="a few minutes instead of the full budget")
+    run.add_argument("--quick", action="store_true", help="a smoke run on small budgets (not a measurement)")
+    run.add_argument("--train", action="store_true", help="also fine-tune (bft and sft by default) and compare "
+                     "the adapters; without it nothing is trained")
     run.add_argument("--config", default=None, help="YAML file of RunConfig fields (with --quick: overrides of "
                      "the quick budget); see docs/main-job.md")
     run.add_argument("--out", default=None, help="run directory (default: runs/<date-time>)")

@@ -36,41 +36,54 @@ def test_readme_has_two_setup_commands_and_ci_runs_the_second():
     assert "<!-- test-command -->" in ci and "<!-- test-command -->" in setup.split(commands[1])[0]
 
 
+def _fresh_copy(tmp_path: Path) -> Path:
+    """This checkout as a new user's clone has it: no ../shared beside it, no runs/ or caches."""
+    copy = tmp_path / "clone" / "bftbio"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".git", ".venv", "runs", "__pycache__", "site",
+                                                               "*.egg-info", ".pytest_cache", ".ruff_cache"))
+    assert not (copy.parent / "shared").exists()
+    return copy
+
+
 @pytest.mark.slow
 def test_main_job_quick(tmp_path):
-    """The main job end to end on the quick budget, twice: the second run reuses the cache."""
+    """The newcomer's path: `bftbio run --quick` in a fresh copy, then with --train, twice (the cache is reused)."""
     import os
 
     from matplotlib.image import imread
 
+    clone = _fresh_copy(tmp_path)
     out = tmp_path / "run"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "BFTBIO_CACHE": str(tmp_path / "cache")}
+    env = {k: v for k, v in os.environ.items() if k != "BFTBIO_DATA"}
+    env.update({"HF_HUB_OFFLINE": "1", "BFTBIO_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(clone)})
     models = tmp_path / "cache" / "models"  # the converted default model, not the cache under test
     home_models = Path(os.environ.get("BFTBIO_CACHE", Path.home() / ".cache" / "bftbio")) / "models"
     if home_models.is_dir():
         shutil.copytree(home_models, models)
-    command = [sys.executable, "-m", "bftbio", "run", "--quick"]  # the packaged benchmark data
-    done = subprocess.run([*command, "--out", str(out)], capture_output=True, text=True, env=env)
+    command = [sys.executable, "-m", "bftbio", "run", "--quick"]
+
+    def run(*extra):
+        return subprocess.run([*command, *extra], capture_output=True, text=True, env=env, cwd=clone)
+
+    # The default job trains nothing and runs every task on the packaged data.
+    done = run("--out", str(out))
     assert done.returncode == 0, done.stderr[-3000:]
     report = (out / "report.md").read_text()
     assert "p53 → TP53" in report and "NOT_A_GENE → (unknown)" in report
-    training = pd.read_csv(out / "training.csv")
-    assert training["loss"].tolist() == ["bft", "sft"] and (training["steps"] == 4).all()
-    assert not training["reused_from_cache"].any()
-    for loss in ("bft", "sft"):
-        assert (out / "adapters" / loss / "adapter_model.safetensors").stat().st_size > 0
+    assert "Skipped" not in report and "skipped" not in report
+    assert "Not run: this job trains nothing" in report and not (out / "training.csv").exists()
+    # The terminal ends with a short summary: one line per task's headline, and where the report is.
+    summary = done.stdout[done.stdout.index("bftbio run finished"):].splitlines()
+    assert 5 <= len(summary) <= 10 and summary[-1].endswith("report.md")
+    assert any(line.startswith("  interactions, Gene2vec test") and "knowledge" in line for line in summary)
+    assert sum(line.startswith("  naming ") and "shipped adapter" in line for line in summary) == 3
+    assert str(clone / "data" / "benchmarks") in (out / "settings.json").read_text()  # the clone's own copy
     profiles = pd.read_csv(out / "profiles.csv")
-    assert profiles["gene"].tolist() == ["TP53", "MDM2", "HBB"]
-    for column in ("knowledge", "base", "BFT", "SFT"):
-        assert profiles[column].str.len().min() > 20, column
-    for png in out.glob("*.png"):
-        assert imread(png).ndim == 3, png
-    assert (out / "store.sqlite").stat().st_size > 0
-    # Every task runs on the packaged benchmark data; none is skipped.
-    assert "Skipped" not in report
+    assert profiles["gene"].tolist() == ["TP53", "MDM2", "HBB"] and list(profiles.columns) == ["gene", "knowledge", "base"]
+    assert profiles[["knowledge", "base"]].map(len).min().min() > 20
     interactions = pd.read_csv(out / "interactions.csv")
     test_auroc = interactions[(interactions.metric == "auroc") & (interactions.split == "test")]
-    assert {"knowledge", "hidden (BFT)", "hidden (base)", "random", "prior"} <= set(test_auroc["method"])
+    assert {"knowledge", "hidden (base)", "random", "prior"} <= set(test_auroc["method"])
     assert test_auroc["value"].between(0, 1).all()
     perturbation = pd.read_csv(out / "perturbation.csv")
     assert perturbation["dataset"].str.contains("simulated").all()
@@ -82,17 +95,34 @@ def test_main_job_quick(tmp_path):
             "shuffled curated names (trivial)"} <= set(naming["method"])
     assert any(m.startswith("top enriched GO term") for m in naming["method"])
     assert sorted(p.name for p in out.glob("*.png")) == ["gene_set_naming.png", "interactions_roc.png",
-                                                        "perturbation.png", "training.png"]
+                                                        "perturbation.png"]
+    for png in out.glob("*.png"):
+        assert imread(png).ndim == 3, png
+    assert (out / "store.sqlite").stat().st_size > 0
+
+    # --train adds the fine-tuning comparison.
+    trained = tmp_path / "run2"
+    done = run("--train", "--out", str(trained))
+    assert done.returncode == 0, done.stderr[-3000:]
+    training = pd.read_csv(trained / "training.csv")
+    assert training["loss"].tolist() == ["bft", "sft"] and (training["steps"] == 4).all()
+    assert not training["reused_from_cache"].any()
+    for loss in ("bft", "sft"):
+        assert (trained / "adapters" / loss / "adapter_model.safetensors").stat().st_size > 0
+    profiles = pd.read_csv(trained / "profiles.csv")
+    for column in ("knowledge", "base", "BFT", "SFT"):
+        assert profiles[column].str.len().min() > 20, column
+    assert "hidden (BFT)" in set(pd.read_csv(trained / "interactions.csv")["method"])
+    assert (trained / "training.png").is_file() and "## Fine-tuning" in (trained / "report.md").read_text()
     # A second run reuses the adapters and the store: no training, no generation.
-    again = subprocess.run([*command, "--out", str(tmp_path / "run2")], capture_output=True, text=True, env=env)
+    again = run("--train", "--out", str(tmp_path / "run3"))
     assert again.returncode == 0, again.stderr[-3000:]
-    assert pd.read_csv(tmp_path / "run2" / "training.csv")["reused_from_cache"].all()
-    log = (tmp_path / "run2" / "run.log").read_text()
+    assert pd.read_csv(tmp_path / "run3" / "training.csv")["reused_from_cache"].all()
+    log = (tmp_path / "run3" / "run.log").read_text()
     assert "reusing the finished bft run" in log and "generating" not in log
     # A run into a non-empty folder refuses to overwrite it.
-    refused = subprocess.run([*command, "--out", str(out)], capture_output=True, text=True, env=env)
+    refused = run("--out", str(out))
     assert refused.returncode != 0 and "not empty" in refused.stderr
-
 
 def test_embed_and_store_commands(tmp_path, capsys, monkeypatch, real_kb):
     import bftbio
