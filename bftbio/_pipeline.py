@@ -239,41 +239,36 @@ def run_main_job(
     steps: list[tuple[str, float]] = []
     report: dict[str, Any] = {"config": cfg, "quick": quick}
 
-    def step(name: str, t0: float) -> None:
+    plan = ["knowledge base", *(["fine-tuning"] if cfg.train else []), "example profiles",
+            "gene-gene interactions", "perturbation (simulated)", "gene-set naming"]
+
+    def run_step(name: str, work):
+        """One step: say it starts (i/n), run it, record and say its time."""
+        logger.info("step %d/%d: %s", plan.index(name) + 1, len(plan), name)
+        t0 = time.perf_counter()
+        result = work()
         steps.append((name, time.perf_counter() - t0))
         logger.info("step done: %s, %.1f s", name, steps[-1][1])
+        return result
 
     try:
         report["data"] = {"geneagent": geneagent, "gene2vec": gene2vec}
-
-        t0 = time.perf_counter()
-        report["kb"] = _knowledge(path)
-        step("knowledge base", t0)
-
+        report["kb"] = run_step("knowledge base", lambda: _knowledge(path))
         adapters = {}
         if cfg.train:
-            t0 = time.perf_counter()
             held_out = _interaction_held_out_genes(cfg, gene2vec)
-            report["training"], adapters = _training(path, cfg, geneagent, held_out)
-            step("fine-tuning", t0)
+            report["training"], adapters = run_step("fine-tuning",
+                                                    lambda: _training(path, cfg, geneagent, held_out))
         else:
             logger.info("fine-tuning: not asked for (bftbio run --train adds it); the job uses the base model "
                         "and, for naming, the adapter that ships with bftbio")
         models = {"base": None, **{loss.upper(): adapter for loss, adapter in adapters.items()}}
-
-        t0 = time.perf_counter()
-        report["profiles"] = _demo_profiles(path, cfg, models, store)
-        step("example profiles", t0)
-
-        t0 = time.perf_counter()
-        report["interactions"] = _interactions(path, cfg, models, gene2vec, store)
-        step("gene-gene interactions", t0)
-        t0 = time.perf_counter()
-        report["perturbation"] = _perturbation(path, cfg, models, gene2vec, store)
-        step("perturbation (simulated)", t0)
-        t0 = time.perf_counter()
-        report["naming"] = _naming(path, cfg, geneagent, store)
-        step("gene-set naming", t0)
+        report["profiles"] = run_step("example profiles", lambda: _demo_profiles(path, cfg, models, store))
+        report["interactions"] = run_step("gene-gene interactions",
+                                          lambda: _interactions(path, cfg, models, gene2vec, store))
+        report["perturbation"] = run_step("perturbation (simulated)",
+                                          lambda: _perturbation(path, cfg, models, gene2vec, store))
+        report["naming"] = run_step("gene-set naming", lambda: _naming(path, cfg, geneagent, store))
 
         kept = [ns for ns in store.used if ns.split("-")[0] in _STORE_KINDS]
         store.export(path / "store.sqlite", namespaces=sorted(kept), overwrite=True)

@@ -125,3 +125,45 @@ def package_versions(names=("bftbio", "torch", "transformers", "peft", "accelera
         except importlib.metadata.PackageNotFoundError:
             found[name] = "not installed"
     return found
+
+
+class _PlainProgress:
+    """Progress as whole lines (count, percent, elapsed, ETA) for logs and pipes: no carriage returns."""
+
+    def __init__(self, iterable, desc: str, total: int, unit: str, stream):
+        self.iterable, self.desc, self.total, self.unit, self.stream = iterable, desc, total, unit, stream
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self):
+        import time
+
+        started = time.perf_counter()
+        every = max(1, self.total // 10)  # about ten lines per loop
+        for done, item in enumerate(self.iterable, start=1):
+            yield item
+            if done % every == 0 or done == self.total:
+                elapsed = time.perf_counter() - started
+                eta = elapsed / done * (self.total - done)
+                print(f"{self.desc}: {done}/{self.total} {self.unit}s ({100 * done / self.total:.0f} %), "
+                      f"{elapsed:.0f} s, about {eta:.0f} s left", file=self.stream, flush=True)
+
+
+def progress(iterable, desc: str, *, unit: str = "item", show: bool | None = None):
+    """``iterable`` with a progress display, if ``show`` (default ``settings.progress``).
+
+    On a terminal a tqdm bar; otherwise (a log file, a pipe, CI) plain lines with the
+    count, the share done, the time spent and an estimate of the time left.
+    """
+    import sys
+
+    show = settings.progress if show is None else show
+    total = len(iterable) if hasattr(iterable, "__len__") else None
+    if not show or not total or total < 2:
+        return iterable
+    if sys.stderr.isatty():
+        from tqdm.auto import tqdm
+
+        return tqdm(iterable, desc=desc, unit=unit)
+    return _PlainProgress(iterable, desc, total, unit, sys.stderr)

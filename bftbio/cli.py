@@ -342,7 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
     em = sub.add_parser("embed", help="embed genes (profile, knowledge or hidden source) into a CSV")
     em.add_argument("genes", nargs="*", help="gene symbols, aliases or IDs")
     em.add_argument("--genes-file", default=None, help="a file with one gene name per line")
-    em.add_argument("--source", default="profile", choices=["profile", "knowledge", "hidden"])
+    em.add_argument("--source", default="knowledge", choices=["knowledge", "profile", "hidden"],
+                    help="knowledge: NCBI Gene + GO profiles (default); profile: the model writes them; "
+                         "hidden: the model's hidden states")
     em.add_argument("--model", default="default", help="language model name or folder")
     em.add_argument("--adapter", default=None, help="LoRA adapter folder (e.g. a bftbio train output)")
     em.add_argument("--encoder", default="default", help="sentence encoder name or folder")

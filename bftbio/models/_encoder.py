@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._settings import progress as progress_display
 from .._settings import settings
 from ._sources import canonical_name, missing_model_message, packaged
 
@@ -81,11 +82,7 @@ class Encoder:
             current.append(int(i))
             longest = max(longest, n)
         batches.append(current)
-        show = settings.progress if progress is None else progress
-        if show and len(batches) > 1:
-            from tqdm.auto import tqdm
-
-            batches = tqdm(batches, desc="encoding", unit="batch")
+        batches = progress_display(batches, "encoding", unit="batch", show=progress)
         with torch.inference_mode():
             for batch in batches:
                 enc = self.tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="pt")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from .._settings import settings
+from .._settings import progress as progress_display
 from ._llm import LanguageModel
 
 
@@ -37,12 +37,7 @@ def _sorted_batches(lengths: Sequence[int], batch_size: int | Callable[[int], in
         step = max(1, int(size(lengths[order[at]])))
         batches.append(order[at : at + step])
         at += step
-    show = settings.progress if progress is None else progress
-    if show and len(batches) > 1:
-        from tqdm.auto import tqdm
-
-        return tqdm(batches, desc=desc, unit="batch")
-    return batches
+    return progress_display(batches, desc, unit="batch", show=progress)
 
 
 def _left_padded(sequences: Sequence[Sequence[int]], pad_id: int):
@@ -442,11 +437,7 @@ def candidate_logprobs(
     head = prefix.rstrip()
     device = next(model.parameters()).device
     out = []
-    indices = range(len(prompts))
-    if (settings.progress if progress is None else progress) and len(prompts) > 1:
-        from tqdm.auto import tqdm
-
-        indices = tqdm(indices, desc="scoring candidates", unit="prompt")
+    indices = progress_display(range(len(prompts)), "scoring candidates", unit="prompt", show=progress)
     with torch.inference_mode():
         for i in indices:
             options = list(candidates[i])

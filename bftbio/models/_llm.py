@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -125,6 +128,24 @@ def model_fingerprint(name: str | os.PathLike = "default") -> str:
     return canonical
 
 
+@contextlib.contextmanager
+def _quiet_loading():
+    """Load weights without a carriage-return bar in logs and pipes, and without a deprecation
+    notice that transformers' own code triggers inside peft (nothing a user can act on)."""
+    from transformers.utils import logging as hf_logging
+
+    bar = hf_logging.is_progress_bar_enabled()
+    if not (settings.progress and sys.stderr.isatty()):
+        hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            yield
+    finally:
+        if bar:
+            hf_logging.enable_progress_bar()
+
+
 def load_llm(
     name: str | os.PathLike = "default",
     *,
@@ -174,8 +195,9 @@ def load_llm(
     except AttributeError:
         raise ValueError(f"dtype must be 'float32', 'bfloat16' or 'float16', got {dtype!r}") from None
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
+        with _quiet_loading():
+            tokenizer = AutoTokenizer.from_pretrained(path)
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
     except OSError as err:
         raise OSError(missing_model_message(canonical)) from err
     if tokenizer.pad_token is None:
@@ -185,7 +207,8 @@ def load_llm(
         from peft import PeftModel
 
         fingerprint = adapter_fingerprint(adapter)
-        model = PeftModel.from_pretrained(model, str(adapter))
+        with _quiet_loading():
+            model = PeftModel.from_pretrained(model, str(adapter))
         if merge:
             model = model.merge_and_unload()
     model.to(device)

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -283,7 +284,7 @@ def finetune(
         bf16=use_bf16,
         report_to=[],
         remove_unused_columns=False,
-        disable_tqdm=not settings.progress,
+        disable_tqdm=not (settings.progress and sys.stderr.isatty()),  # plain log lines in files and pipes
         use_cpu=device == "cpu",
         dataloader_num_workers=0,
         **({"gradient_checkpointing": True} if config.gradient_checkpointing else {}),

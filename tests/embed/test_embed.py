@@ -33,7 +33,7 @@ def test_batched_generation_equals_one_by_one(tiny_llm):
 
 def test_profile_embeddings_are_cached_and_a_hit_does_no_model_work(real_kb, tiny_llm, tiny_encoder, store,
                                                                     monkeypatch):
-    first = embed.embed_genes(GENES[:4], model=tiny_llm, encoder=tiny_encoder, store=store, max_new_tokens=8,
+    first = embed.embed_genes(GENES[:4], model=tiny_llm, source="profile", encoder=tiny_encoder, store=store, max_new_tokens=8,
                               progress=False)
     assert first.shape == (4, 16) and first.dtypes.eq(np.float32).all()
     assert list(first.index) == GENES[:4]
@@ -45,17 +45,17 @@ def test_profile_embeddings_are_cached_and_a_hit_does_no_model_work(real_kb, tin
 
     monkeypatch.setattr(_embed, "generate_texts", no_model)
     monkeypatch.setattr(type(tiny_encoder), "encode", no_model)
-    again = embed.embed_genes(GENES[:4], model=tiny_llm, encoder=tiny_encoder, store=store, max_new_tokens=8,
+    again = embed.embed_genes(GENES[:4], model=tiny_llm, source="profile", encoder=tiny_encoder, store=store, max_new_tokens=8,
                               progress=False)
     pd.testing.assert_frame_equal(first, again)
     texts = embed.gene_profiles(GENES[:4], model=tiny_llm, store=store, max_new_tokens=8, progress=False)
     assert texts["profile"].notna().all()
     with pytest.raises(AssertionError, match="cache hit"):  # other settings are another namespace
-        embed.embed_genes(GENES[:4], model=tiny_llm, encoder=tiny_encoder, store=store, max_new_tokens=9)
+        embed.embed_genes(GENES[:4], model=tiny_llm, source="profile", encoder=tiny_encoder, store=store, max_new_tokens=9)
 
 
 def test_cache_false_computes_and_stores_nothing(real_kb, tiny_llm, tiny_encoder, store):
-    embed.embed_genes(GENES[:2], model=tiny_llm, encoder=tiny_encoder, store=store, cache=False, max_new_tokens=4,
+    embed.embed_genes(GENES[:2], model=tiny_llm, source="profile", encoder=tiny_encoder, store=store, cache=False, max_new_tokens=4,
                       progress=False)
     assert store.info().empty
 
@@ -100,7 +100,7 @@ def test_bad_input_is_named(real_kb, tiny_llm, store):
     with pytest.warns(UserWarning), pytest.raises(ValueError, match="none of the 1 gene names"):
         embed.embed_genes(["NOTAGENE"], source="knowledge", store=store)
     with pytest.raises(ValueError, match="adapter="):
-        embed.embed_genes(["TP53"], model=tiny_llm, adapter="somewhere", store=store)
+        embed.embed_genes(["TP53"], model=tiny_llm, source="profile", adapter="somewhere", store=store)
 
 
 def test_an_interrupted_run_resumes_without_redoing_work(real_kb, tiny_llm, tiny_encoder, store, monkeypatch):
@@ -115,7 +115,7 @@ def test_an_interrupted_run_resumes_without_redoing_work(real_kb, tiny_llm, tiny
 
     monkeypatch.setattr(Store, "put_texts", put_then_die)
     with pytest.raises(KeyboardInterrupt):
-        embed.embed_genes(GENES, model=tiny_llm, encoder=tiny_encoder, store=store, batch_size=2,
+        embed.embed_genes(GENES, model=tiny_llm, source="profile", encoder=tiny_encoder, store=store, batch_size=2,
                           max_new_tokens=6, progress=False)
     monkeypatch.setattr(Store, "put_texts", real_put)
     namespace = store.info().query("kind == 'profile'")["namespace"].item()
@@ -129,10 +129,10 @@ def test_an_interrupted_run_resumes_without_redoing_work(real_kb, tiny_llm, tiny
         return real_generate(llm, prompts, **kwargs)
 
     monkeypatch.setattr(_embed, "generate_texts", counting)
-    resumed = embed.embed_genes(GENES, model=tiny_llm, encoder=tiny_encoder, store=store, batch_size=2,
+    resumed = embed.embed_genes(GENES, model=tiny_llm, source="profile", encoder=tiny_encoder, store=store, batch_size=2,
                                 max_new_tokens=6, progress=False)
     assert len(generated) == len(GENES) - 4
-    fresh = embed.embed_genes(GENES, model=tiny_llm, encoder=tiny_encoder, cache=False, batch_size=2,
+    fresh = embed.embed_genes(GENES, model=tiny_llm, source="profile", encoder=tiny_encoder, cache=False, batch_size=2,
                               max_new_tokens=6, progress=False)
     np.testing.assert_allclose(resumed.to_numpy(), fresh.to_numpy(), atol=1e-6)
 
@@ -192,3 +192,10 @@ def test_knowledge_embeddings_with_the_real_defaults(real_kb, store):
     assert v.shape == (3, 384)
     np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1, rtol=1e-5)
     assert v[0] @ v[1] > v[0] @ v[2]
+
+
+def test_knowledge_is_the_default_source_and_refuses_a_model_it_would_ignore(real_kb, store):
+    emb = embed.embed_genes(["TP53", "HBB"], store=store, progress=False)
+    assert emb.attrs["params"]["source"] == "knowledge"
+    with pytest.raises(ValueError, match="source='knowledge' uses no language model"):
+        embed.embed_genes(["TP53"], adapter="runs/bft", store=store)

@@ -84,12 +84,9 @@ class _NameScorer:
         if wanted:
             encode = self._model()
             chunks = [wanted[i : i + _ENCODE_CHUNK] for i in range(0, len(wanted), _ENCODE_CHUNK)]
-            from ..._settings import settings
+            from ..._settings import progress as progress_display
 
-            if (settings.progress if self.progress is None else self.progress) and len(chunks) > 1:
-                from tqdm.auto import tqdm
-
-                chunks = tqdm(chunks, desc="encoding names", unit="chunk")
+            chunks = progress_display(chunks, "encoding names", unit="chunk", show=self.progress)
             for chunk in chunks:
                 array = np.asarray(encode(chunk), dtype=np.float32)
                 norms = np.linalg.norm(array, axis=1, keepdims=True)
