@@ -167,3 +167,22 @@ def progress(iterable, desc: str, *, unit: str = "item", show: bool | None = Non
 
         return tqdm(iterable, desc=desc, unit=unit)
     return _PlainProgress(iterable, desc, total, unit, sys.stderr)
+
+
+def make_dir(path) -> Path:
+    """Create ``path`` (and its parents) or fail with a message that says how to choose another place.
+
+    The error keeps its type (PermissionError, FileExistsError, ...) and names the folder;
+    under the cache folder it also names ``$BFTBIO_CACHE`` and ``bftbio.settings.cachedir``.
+    """
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        where = f"cannot create the folder {path} ({err.strerror or err})."
+        cache = settings.cachedir
+        if path == cache or cache in path.parents:
+            where += (f" It is inside bftbio's cache folder {cache}: point $BFTBIO_CACHE (or "
+                      "bftbio.settings.cachedir) at a folder you can write.")
+        raise type(err)(where) from err
+    return path

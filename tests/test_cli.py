@@ -181,3 +181,13 @@ def test_user_errors_are_one_line_unless_debug(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("BFTBIO_DEBUG", "1")
     with pytest.raises(FileNotFoundError):
         main(["train", "--config", str(missing)])
+
+
+def test_an_unusable_cache_folder_is_named_with_the_remedy(tmp_path, capsys, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("BFTBIO_CACHE", str(blocker / "cache"))
+    monkeypatch.delenv("BFTBIO_DEBUG", raising=False)
+    assert main(["embed", "TP53"]) == 2
+    err = capsys.readouterr().err
+    assert str(blocker / "cache") in err and "$BFTBIO_CACHE" in err and len(err.strip().splitlines()) == 1

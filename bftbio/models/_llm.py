@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .._settings import logger, settings
+from .._settings import logger, make_dir, settings
 from ._sources import canonical_name, missing_model_message, packaged
 
 
@@ -56,7 +56,7 @@ def _convert_gguf(gguf_path: Path, target: Path) -> None:
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_dir(target.parent)
     tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp-", dir=target.parent))
     try:
         model.save_pretrained(tmp)

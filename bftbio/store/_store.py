@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._settings import settings
+from .._settings import make_dir, settings
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS namespaces (
@@ -76,7 +76,7 @@ class Store:
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_dir(self.path.parent)
             conn = sqlite3.connect(self.path, timeout=60)
             try:
                 conn.execute("PRAGMA journal_mode=WAL")
