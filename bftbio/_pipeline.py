@@ -66,7 +66,7 @@ class RunConfig:
     seed: int = _f(0, "Seeds the training data, the samples of genes and gene sets, and the simulation.")
     # Training.
     train: bool = _f(False, "Fine-tune with each of `losses` and compare the adapters beside the base model "
-                     "(about 15 minutes more on 2 CPU cores). Off: nothing is trained; naming uses the adapter "
+                     "(about 6 minutes more on 2 CPU cores with the default budget). Off: nothing is trained; naming uses the adapter "
                      "that ships with bftbio.")
     losses: list = _f(["bft", "sft"], "Losses to fine-tune with, on the same budget (first: the one the run features).")
     n_genes: int = _f(24, "Genes drawn for profile examples of the training data.")
@@ -92,7 +92,7 @@ class RunConfig:
 
     @classmethod
     def quick(cls, **overrides) -> RunConfig:
-        """A budget of a few minutes (a smoke run, not a measurement)."""
+        """Smaller budgets than the default (a smoke run, not a measurement)."""
         values = dict(n_genes=8, n_gene_sets=4, max_steps=4, interaction_genes=[300, 100, 200],
                       perturbation_cells=2000, perturbation_genes=400, perturbation_singles=30,
                       perturbation_combos=10, naming_sets=3, naming_verify=False, naming_tokens=48,
@@ -197,9 +197,10 @@ def run_main_job(
         unless ``overwrite``.
     config
         A :class:`RunConfig`, a dict of its fields or a YAML file of them; default
-        the full budget (about 25 minutes on 2 CPU cores with an empty cache).
+        the default budget (about 4 minutes on 2 CPU cores with an empty cache; with
+        ``train=True`` about 6 minutes more).
     quick
-        Start from :meth:`RunConfig.quick` (a few minutes) instead of the full budget.
+        Start from :meth:`RunConfig.quick` (smaller budgets: a smoke run) instead of the default.
     overwrite
         Allow writing into a non-empty run directory.
     data
@@ -536,9 +537,11 @@ def _summary(r: dict, path: Path) -> list[str]:
     shown = ([models.idxmax()] if len(models) else []) + baselines
     lines.append(f"  perturbation (SIMULATED), Pearson delta ({column}): best model "
                  + " | ".join(f"{m} {_fmt(values[m])}" for m in shown))
+    from .tasks import HEADLINE_ENRICHMENT  # the top term of the very evidence the models read
+
     for dataset, (wide, n) in r["naming"]["tables"].items():
         scores = wide.set_index("method")["rougeL"]
-        top = next((m for m in scores.index if m.startswith("top enriched GO term")), None)
+        top = HEADLINE_ENRICHMENT.get(dataset)
         shown = [m for m in ("shipped adapter", top, "base", "GeneAgent (published)") if m in scores.index]
         lines.append(f"  naming {dataset} ({n} sets), ROUGE-L: "
                      + " | ".join(f"{m.split(' (')[0] if m == top else m} {_fmt(scores[m])}" for m in shown))

@@ -146,7 +146,8 @@ class _PlainProgress:
             if done % every == 0 or done == self.total:
                 elapsed = time.perf_counter() - started
                 eta = elapsed / done * (self.total - done)
-                print(f"{self.desc}: {done}/{self.total} {self.unit}s ({100 * done / self.total:.0f} %), "
+                units = self.unit + ("es" if self.unit.endswith(("ch", "sh", "s", "x")) else "s")
+                print(f"{self.desc}: {done}/{self.total} {units} ({100 * done / self.total:.0f} %), "
                       f"{elapsed:.0f} s, about {eta:.0f} s left", file=self.stream, flush=True)
 
 

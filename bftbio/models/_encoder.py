@@ -10,6 +10,7 @@ import numpy as np
 from .._settings import progress as progress_display
 from .._settings import settings
 from ._sources import canonical_name, missing_model_message, packaged
+from ._llm import quiet_loading
 
 
 class Encoder:
@@ -133,8 +134,9 @@ def load_encoder(name: str | os.PathLike = "default", *, device: str | None = No
     path = resolve_encoder_path(canonical)
     device = device or settings.resolve_device()
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModel.from_pretrained(path)
+        with quiet_loading():
+            tokenizer = AutoTokenizer.from_pretrained(path)
+            model = AutoModel.from_pretrained(path)
     except OSError as err:
         raise OSError(missing_model_message(canonical)) from err
     model.to(device).eval()

@@ -129,7 +129,7 @@ def model_fingerprint(name: str | os.PathLike = "default") -> str:
 
 
 @contextlib.contextmanager
-def _quiet_loading():
+def quiet_loading():
     """Load weights without a carriage-return bar in logs and pipes, and without a deprecation
     notice that transformers' own code triggers inside peft (nothing a user can act on)."""
     from transformers.utils import logging as hf_logging
@@ -195,7 +195,7 @@ def load_llm(
     except AttributeError:
         raise ValueError(f"dtype must be 'float32', 'bfloat16' or 'float16', got {dtype!r}") from None
     try:
-        with _quiet_loading():
+        with quiet_loading():
             tokenizer = AutoTokenizer.from_pretrained(path)
             model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
     except OSError as err:
@@ -207,7 +207,7 @@ def load_llm(
         from peft import PeftModel
 
         fingerprint = adapter_fingerprint(adapter)
-        with _quiet_loading():
+        with quiet_loading():
             model = PeftModel.from_pretrained(model, str(adapter))
         if merge:
             model = model.merge_and_unload()
