@@ -30,11 +30,12 @@ import logging
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ._config import Config, option
 from ._settings import logger, package_versions, settings
 from .store import Store
 
@@ -44,15 +45,8 @@ _STORE_KINDS = ("profile", "profile_vector", "knowledge_vector", "hidden_vector"
                 "geneset_verification")  # what the run directory's store.sqlite keeps (not the name cache)
 
 
-def _f(default, help: str):
-    if isinstance(default, (list, dict)):
-        return field(default_factory=lambda: list(default) if isinstance(default, list) else dict(default),
-                     metadata={"help": help})
-    return field(default=default, metadata={"help": help})
-
-
 @dataclass
-class RunConfig:
+class RunConfig(Config):
     """The main job's settings (see each field's help); ``bftbio run --config run.yaml``.
 
     Examples
@@ -63,31 +57,33 @@ class RunConfig:
     4
     """
 
-    seed: int = _f(0, "Seeds the training data, the samples of genes and gene sets, and the simulation.")
+    _what = "run options"
+
+    seed: int = option(0, "Seeds the training data, the samples of genes and gene sets, and the simulation.")
     # Training.
-    train: bool = _f(False, "Fine-tune with each of `losses` and compare the adapters beside the base model "
+    train: bool = option(False, "Fine-tune with each of `losses` and compare the adapters beside the base model "
                      "(about 6 minutes more on 2 CPU cores with the default budget). Off: nothing is trained; naming uses the adapter "
                      "that ships with bftbio.")
-    losses: list = _f(["bft", "sft"], "Losses to fine-tune with, on the same budget (first: the one the run features).")
-    n_genes: int = _f(24, "Genes drawn for profile examples of the training data.")
-    n_gene_sets: int = _f(12, "GO BP terms drawn for gene-set examples (the GeneAgent sets are kept out).")
-    num_epochs: float = _f(1.0, "Passes over the training data.")
-    max_steps: int = _f(-1, "Stop training after this many steps (-1: use num_epochs).")
+    losses: list = option(["bft", "sft"], "Losses to fine-tune with, on the same budget (first: the one the run features).")
+    n_genes: int = option(24, "Genes drawn for profile examples of the training data.")
+    n_gene_sets: int = option(12, "GO BP terms drawn for gene-set examples (the GeneAgent sets are kept out).")
+    num_epochs: float = option(1.0, "Passes over the training data.")
+    max_steps: int = option(-1, "Stop training after this many steps (-1: use num_epochs).")
     # Embeddings and gene-gene interactions.
-    interaction_genes: list = _f([500, 150, 350], "Genes sampled from the Gene2vec train, validation, test splits.")
-    sources: list = _f(["hidden"], "Model embedding sources besides the knowledge profiles: 'hidden' and/or "
+    interaction_genes: list = option([500, 150, 350], "Genes sampled from the Gene2vec train, validation, test splits.")
+    sources: list = option(["hidden"], "Model embedding sources besides the knowledge profiles: 'hidden' and/or "
                        "'profile' (model-written profiles: the paper's route, slow on a CPU).")
-    profile_tokens: int = _f(64, "Length of model-written profiles, in tokens.")
+    profile_tokens: int = option(64, "Length of model-written profiles, in tokens.")
     # Perturbation (simulated).
-    perturbation_cells: int = _f(6000, "Simulated cells.")
-    perturbation_genes: int = _f(1000, "Simulated measured genes.")
-    perturbation_singles: int = _f(60, "Simulated single-gene perturbations.")
-    perturbation_combos: int = _f(20, "Simulated two-gene perturbations.")
+    perturbation_cells: int = option(6000, "Simulated cells.")
+    perturbation_genes: int = option(1000, "Simulated measured genes.")
+    perturbation_singles: int = option(60, "Simulated single-gene perturbations.")
+    perturbation_combos: int = option(20, "Simulated two-gene perturbations.")
     # Gene-set naming.
-    naming_sets: int = _f(10, "Gene sets per dataset: the first N of NeST and MSigDB, a seeded sample of N of GO.")
-    naming_verify: bool = _f(False, "Also name the sets with the shipped naming adapter plus a verification round.")
-    naming_tokens: int = _f(64, "Length of each naming answer, in tokens.")
-    naming_similarity: bool = _f(True, "Score names by encoder similarity and background percentile too (the "
+    naming_sets: int = option(10, "Gene sets per dataset: the first N of NeST and MSigDB, a seeded sample of N of GO.")
+    naming_verify: bool = option(False, "Also name the sets with the shipped naming adapter plus a verification round.")
+    naming_tokens: int = option(64, "Length of each naming answer, in tokens.")
+    naming_similarity: bool = option(True, "Score names by encoder similarity and background percentile too (the "
                                  "first run encodes ~28,000 GO names once); False: ROUGE only.")
 
     @classmethod
@@ -101,21 +97,13 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, values: dict, *, quick: bool = False) -> RunConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown run options {unknown}; known: {sorted(known)}")
-        return cls.quick(**values) if quick else cls(**values)
+        """From a mapping of field: value; with ``quick`` the values override the quick budget."""
+        base = super().from_dict(values)  # checks the names
+        return cls.quick(**values) if quick else base
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike, *, quick: bool = False) -> RunConfig:
-        import yaml
-
-        with open(path) as fh:
-            values = yaml.safe_load(fh) or {}
-        if not isinstance(values, dict):
-            raise ValueError(f"{path} must hold a mapping of option: value")
-        return cls.from_dict(values, quick=quick)
+        return cls.from_dict(cls.read_yaml(path), quick=quick)
 
     def __post_init__(self) -> None:
         from .train import LOSSES
@@ -132,8 +120,6 @@ class RunConfig:
         if self.naming_sets < 1:
             raise ValueError(f"naming_sets must be >= 1, got {self.naming_sets}")
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 class _RecordingStore(Store):
@@ -402,8 +388,27 @@ def _interactions(path: Path, cfg: RunConfig, models: dict, gene2vec: Path, stor
     n = table[table["metric"] == "auroc"].groupby("split")["n"].max().to_dict()
     settings_ = table.drop_duplicates("method").set_index("method")["setting"]
     wide = wide.reindex(columns=[c for c in ("validation", "test") if c in wide.columns]).reset_index()
+    if "test" in wide.columns:
+        spans = _auroc_intervals(scores, seed=cfg.seed)
+        wide.insert(wide.columns.get_loc("test") + 1, "test 95% interval", wide["method"].map(spans))
     wide["chosen on validation"] = wide["method"].map(settings_).fillna("")
     return {"table": wide, "n": n, "dataset": table["dataset"].iloc[0]}
+
+
+def _auroc_intervals(scores, *, n_boot: int = 500, seed: int = 0) -> dict:
+    """Each method's test AUROC interval: a percentile bootstrap over the scored pairs."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    out = {}
+    for method, frame in scores.dropna(subset=["score"]).groupby("method", sort=False):
+        y, s = frame["label"].to_numpy(dtype=int), frame["score"].to_numpy(dtype=float)
+        draws = [rng.integers(0, len(y), len(y)) for _ in range(n_boot)]
+        aucs = [roc_auc_score(y[i], s[i]) for i in draws if 0 < y[i].sum() < len(i)]
+        if aucs:
+            out[method] = f"[{np.quantile(aucs, 0.025):.3f}, {np.quantile(aucs, 0.975):.3f}]"
+    return out
 
 
 def _perturbation(path: Path, cfg: RunConfig, models: dict, gene2vec: Path, store: Store) -> dict:
@@ -450,12 +455,36 @@ def _naming(path: Path, cfg: RunConfig, geneagent: Path, store: Store) -> dict:
     figure = axes.flat[0].figure if hasattr(axes, "flat") else axes.figure
     figure.savefig(path / "gene_set_naming.png", dpi=120, bbox_inches="tight")
     _close(figure)
+    import numpy as np
+
+    from .tasks import HEADLINE_ENRICHMENT, paired_bootstrap
+
     metrics = ["rougeL", "similarity", "percentile", "flagged", "wall_s"]
     wides = {}
     for dataset, frame in table.groupby("dataset", sort=False):
         wide = frame.pivot_table(index="method", columns="metric", values="value", sort=False)
-        wides[dataset] = (wide.reindex(columns=[m for m in metrics if m in wide.columns]).reset_index(),
-                          int(frame["n"].max()))
+        wide = wide.reindex(columns=[m for m in metrics if m in wide.columns])
+        # Intervals over the sets: of each method's mean ROUGE-L, and of its paired difference
+        # from the top term of the same evidence (the anchor every model must beat).
+        sets = per_set[per_set["dataset"] == dataset].pivot_table(index="set_id", columns="method", values="rougeL")
+        anchor = HEADLINE_ENRICHMENT.get(dataset)
+        spans, diffs = {}, {}
+        for method in wide.index:
+            if method not in sets.columns:
+                continue
+            values = sets[method].dropna()
+            if len(values) > 1:
+                ci = paired_bootstrap(values.to_numpy(), np.zeros(len(values)), seed=cfg.seed)
+                spans[method] = f"[{ci['low']:.3f}, {ci['high']:.3f}]"
+            if anchor in sets.columns and method != anchor:
+                both = sets[[method, anchor]].dropna()
+                if len(both) > 1:
+                    d = paired_bootstrap(both[method].to_numpy(), both[anchor].to_numpy(), seed=cfg.seed)
+                    diffs[method] = f"{d['diff']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"
+        if "rougeL" in wide.columns:
+            wide.insert(wide.columns.get_loc("rougeL") + 1, "rougeL 95% interval", pd.Series(spans))
+            wide.insert(wide.columns.get_loc("rougeL") + 2, "rougeL − top term", pd.Series(diffs))
+        wides[dataset] = (wide.reset_index(), int(frame["n"].max()))
     background = table.loc[table["metric"] == "background_n", "value"]
     return {"tables": wides, "background_n": int(background.max()) if len(background) else None}
 

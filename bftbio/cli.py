@@ -23,9 +23,10 @@ from pathlib import Path
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from ._pipeline import run_main_job
+    from ._pipeline import RunConfig, run_main_job
 
-    run_main_job(out=args.out, config=args.config, quick=args.quick, overwrite=args.overwrite, data=args.data,
+    config = RunConfig.from_command_line(args, config=args.config)
+    run_main_job(out=args.out, config=config, quick=args.quick, overwrite=args.overwrite, data=args.data,
                  train=True if args.train else None)
     return 0
 
@@ -114,11 +115,7 @@ def _cmd_bench_genesets(args: argparse.Namespace) -> int:
 def _train_config(args: argparse.Namespace):
     from .train import TrainConfig
 
-    values = TrainConfig.from_yaml(args.config).to_dict() if args.config else {}
-    for name in TrainConfig.__dataclass_fields__:
-        value = getattr(args, name, None)
-        if value is not None:
-            values[name] = None if isinstance(value, str) and value.lower() in ("none", "null") else value
+    values = TrainConfig.from_command_line(args, config=args.config)
     if args.data:
         values["benchmark_data"] = str(Path(args.data) / "geneagent")
     return TrainConfig.from_dict(values)
@@ -274,16 +271,27 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show the full traceback of an error (also: BFTBIO_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run the main job end to end on the embedded defaults")
-    run.add_argument("--quick", action="store_true", help="a smoke run on small budgets (not a measurement)")
+    from ._pipeline import RunConfig
+    from .train import TrainConfig  # light: the rest of bftbio.train loads on first use
+
+    def configured(subparsers, name: str, config_class, help: str, data_help: str) -> argparse.ArgumentParser:
+        """A command set by a config dataclass: --config FILE, --data DIR and one --FIELD per field."""
+        command = subparsers.add_parser(name, help=help)
+        command.add_argument("--config", default=None,
+                             help=f"YAML file of {config_class.__name__} fields; options given here override it")
+        command.add_argument("--data", default=None, help=data_help)
+        config_class.add_arguments(command, skip=("train",) if config_class is RunConfig else ())
+        return command
+
+    run = configured(sub, "run", RunConfig, "run the main job end to end on the embedded defaults",
+                     "benchmark data folder holding geneagent/ and gene2vec/ (default: $BFTBIO_DATA, else the "
+                     "copy that ships with bftbio)")
+    run.add_argument("--quick", action="store_true", help="a smoke run on small budgets (not a measurement); "
+                     "--config and the options then override the quick budget")
     run.add_argument("--train", action="store_true", help="also fine-tune (bft and sft by default) and compare "
                      "the adapters; without it nothing is trained")
-    run.add_argument("--config", default=None, help="YAML file of RunConfig fields (with --quick: overrides of "
-                     "the quick budget); see docs/main-job.md")
     run.add_argument("--out", default=None, help="run directory (default: runs/<date-time>)")
     run.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty run directory")
-    run.add_argument("--data", default=None, help="benchmark data folder holding geneagent/ and gene2vec/ "
-                     "(default: $BFTBIO_DATA, else the copy that ships with bftbio)")
     run.set_defaults(func=_cmd_run)
 
     kb = sub.add_parser("kb", help="the human gene knowledge base")
@@ -297,22 +305,16 @@ def build_parser() -> argparse.ArgumentParser:
     info = kb_sub.add_parser("info", help="sources, dates and sizes of the snapshot")
     info.set_defaults(func=_cmd_kb_info)
 
-    from .train._config import TrainConfig
-
-    train = sub.add_parser("train", help="LoRA fine-tuning with BFT, SFT or DFT (fields of TrainConfig)")
-    train.add_argument("--config", default=None, help="YAML file of TrainConfig fields; flags override it")
-    train.add_argument("--data", default=None, help="benchmark data folder holding geneagent/ (default $BFTBIO_DATA)")
-    TrainConfig.add_arguments(train)
+    train = configured(sub, "train", TrainConfig, "LoRA fine-tuning with BFT, SFT or DFT (fields of TrainConfig)",
+                       "benchmark data folder holding geneagent/ (default: $BFTBIO_DATA, else the packaged copy)")
     train.set_defaults(func=_cmd_train)
 
     bench = sub.add_parser("bench", help="benchmarks that print tidy tables")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
-    bl = bench_sub.add_parser("losses", help="train sft, dft, bft, bft-local on the same budget and compare")
+    bl = configured(bench_sub, "losses", TrainConfig, "train sft, dft, bft, bft-local on the same budget and compare",
+                    "benchmark data folder holding geneagent/ (default: $BFTBIO_DATA, else the packaged copy)")
     bl.add_argument("--losses", nargs="+", default=["sft", "dft", "bft", "bft-local"])
     bl.add_argument("--runs", default="runs/losses", help="folder for the runs (finished runs are reused)")
-    bl.add_argument("--config", default=None, help="YAML file of TrainConfig fields; flags override it")
-    bl.add_argument("--data", default=None, help="benchmark data folder holding geneagent/ (default $BFTBIO_DATA)")
-    TrainConfig.add_arguments(bl)
     bl.set_defaults(func=_cmd_bench_losses)
     gs = bench_sub.add_parser("genesets", help="gene-set naming on the GeneAgent sets beside GeneAgent and GPT-4")
     gs.add_argument("--data", default=None, help="folder of the GeneAgent files (default: $BFTBIO_DATA/geneagent)")
