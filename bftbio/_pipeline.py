@@ -647,7 +647,8 @@ def _write_report(path: Path, r: dict) -> None:
             f"{it['dataset']}; pairs: " + ", ".join(f"{k} {v}" for k, v in it["n"].items()) + ". AUROC; "
             "combination (sum or concat of the two genes' vectors) chosen on validation; `prior` always says the "
             "training share of positives, `random` embeddings and `annotations` (GO term counts) are the trivial "
-            "baselines. Table: `interactions.csv`.",
+            "baselines; the test interval is a 95 % percentile bootstrap over the test pairs. Table: "
+            "`interactions.csv`.",
             "",
             _markdown_table(it["table"]),
             "",
@@ -688,7 +689,9 @@ def _write_report(path: Path, r: dict) -> None:
             "both reading each set's evidence (its top enriched GO terms); `top enriched GO term` is that "
             "evidence with no model (on GO sets with the set's own term and its relatives excluded); "
             "`GeneAgent` and `GPT-4` are their published answers; `shuffled` (other sets' names) is the trivial "
-            "baseline. `flagged`: share of answers without a `Process:` header. "
+            "baseline. Intervals are 95 % percentile bootstraps over the sets; `rougeL − top term` is the paired "
+            "difference from the top term of the same evidence (the anchor a model must beat). `flagged`: share "
+            "of answers without a `Process:` header. "
             "Tables: `gene_set_naming.csv`, per set `gene_set_naming_per_set.csv`.",
             "",
         ]
