@@ -72,6 +72,9 @@ def test_main_job_quick(tmp_path):
     assert "p53 → TP53" in report and "NOT_A_GENE → (unknown)" in report
     assert "Skipped" not in report and "skipped" not in report
     assert "Not run: this job trains nothing" in report and not (out / "training.csv").exists()
+    # Every headline figure comes with its interval.
+    for column in ("test 95% interval", "all 95% interval", "rougeL 95% interval", "rougeL − top term"):
+        assert f"| {column} |" in report, column
     # The terminal ends with a short summary: one line per task's headline, and where the report is.
     summary = done.stdout[done.stdout.index("bftbio run finished"):].splitlines()
     assert 5 <= len(summary) <= 10 and summary[-1].endswith("report.md")
