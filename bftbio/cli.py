@@ -22,6 +22,13 @@ import sys
 from pathlib import Path
 
 
+def _refuse_to_overwrite(args: argparse.Namespace, *paths) -> None:
+    """Nothing the user made is replaced unless they pass --overwrite."""
+    for path in paths:
+        if path and Path(path).exists() and not args.overwrite:
+            raise FileExistsError(f"{path} exists; pass --overwrite to replace it, or choose another file")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from ._pipeline import RunConfig, run_main_job
 
@@ -72,9 +79,7 @@ def _cmd_bench_genesets(args: argparse.Namespace) -> int:
 
     from .tasks import benchmark_gene_set_naming
 
-    for path in (args.out, args.figure):
-        if path and Path(path).exists() and not args.overwrite:
-            raise SystemExit(f"bftbio bench genesets: {path} exists; pass --overwrite to replace it")
+    _refuse_to_overwrite(args, args.out, args.figure)
     models = {}
     if args.base:
         models["base"] = {"adapter": None}
@@ -152,9 +157,7 @@ def _cmd_bench_interactions(args: argparse.Namespace) -> int:
 
     from .tasks import benchmark_interactions
 
-    for path in (args.out, args.roc):
-        if path and Path(path).exists() and not args.overwrite:
-            raise SystemExit(f"bftbio bench interactions: {path} exists; pass --overwrite to replace it")
+    _refuse_to_overwrite(args, args.out, args.roc)
     methods = _embedding_specs(args)
     sample = dict(zip(("train", "validation", "test"), args.sample_genes)) if args.sample_genes else None
     table, scores = benchmark_interactions(methods, data=args.data, sample_genes=sample, combines=args.combines,
@@ -183,8 +186,7 @@ def _cmd_bench_perturbation(args: argparse.Namespace) -> int:
 
     from .tasks import benchmark_perturbation
 
-    if args.out and Path(args.out).exists() and not args.overwrite:
-        raise SystemExit(f"bftbio bench perturbation: {args.out} exists; pass --overwrite to replace it")
+    _refuse_to_overwrite(args, args.out)
     table = benchmark_perturbation(_embedding_specs(args), seed=args.seed, n_cells=args.cells, n_genes=args.genes,
                                    n_conditions=args.singles + args.combos, n_combos=args.combos, data=args.data)
     subgroups = ["unseen_single", "combo_seen0", "combo_seen1", "combo_seen2", "all"]
@@ -215,8 +217,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
     if not genes:
         raise SystemExit("bftbio embed: give gene names or --genes-file")
     out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not args.overwrite:
-        raise SystemExit(f"bftbio embed: {out} exists; pass --overwrite to replace it")
+    _refuse_to_overwrite(args, out)
     options = {"model": args.model, "adapter": args.adapter, "max_new_tokens": args.max_new_tokens,
                "cache": not args.no_cache}
     if args.profiles:

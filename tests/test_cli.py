@@ -138,9 +138,9 @@ def test_embed_and_store_commands(tmp_path, capsys, monkeypatch, real_kb):
     assert main(["embed", "TP53", "MDM2", "--source", "knowledge", "--out", str(out)]) == 0
     table = pd.read_csv(out, index_col=0)
     assert table.shape == (2, 385) and table["symbol"].tolist() == ["TP53", "MDM2"]
-    with pytest.raises(SystemExit, match="exists"):
-        main(["embed", "TP53", "--source", "knowledge", "--out", str(out)])
     capsys.readouterr()
+    assert main(["embed", "TP53", "--source", "knowledge", "--out", str(out)]) == 2  # never replaced unasked
+    assert "exists; pass --overwrite" in capsys.readouterr().err and len(pd.read_csv(out)) == 2
     assert main(["store", "info"]) == 0
     assert "knowledge_vector-" in capsys.readouterr().out
     shared = tmp_path / "share.sqlite"
