@@ -59,7 +59,7 @@ def _adapters(items: list[str]) -> dict[str, str]:
     for item in items:
         label, _, path = item.partition("=")
         if not label or not path:
-            raise SystemExit(f"--adapter takes NAME=PATH, got {item!r}")
+            raise ValueError(f"--adapter takes NAME=PATH, got {item!r}")
         out[label] = path
     return out
 
@@ -90,7 +90,7 @@ def _cmd_bench_genesets(args: argparse.Namespace) -> int:
     if args.verify_models is not None:  # verification for these labels only; the others name without it
         unknown = sorted(set(args.verify_models) - set(models))
         if unknown:
-            raise SystemExit(f"--verify-models {unknown} are not among the models {sorted(models)}")
+            raise ValueError(f"--verify-models {unknown} are not among the models {sorted(models)}")
         for label, spec in models.items():
             spec["verify"] = verify if label in args.verify_models else (False,)
     table, per_set = benchmark_gene_set_naming(
@@ -215,7 +215,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
     if args.genes_file:
         genes += [line.strip() for line in Path(args.genes_file).read_text().splitlines() if line.strip()]
     if not genes:
-        raise SystemExit("bftbio embed: give gene names or --genes-file")
+        raise ValueError("give gene names or --genes-file")
     out = Path(args.out) if args.out else None
     _refuse_to_overwrite(args, out)
     options = {"model": args.model, "adapter": args.adapter, "max_new_tokens": args.max_new_tokens,
