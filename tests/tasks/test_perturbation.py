@@ -390,8 +390,10 @@ def test_cli_bench_perturbation(ring, tmp_path, capsys, real_kb):
     assert "EmbeddingRidge (random)" in printed and "pearson_delta_de" in printed
     table = pd.read_csv(out)
     assert table["dataset"].str.contains("simulated").all()
-    with pytest.raises(SystemExit, match="exists"):
-        cli.main(["bench", "perturbation", "--data", str(folder), "--out", str(out)])
+    # The table is never replaced unasked: one line, exit code 2.
+    assert cli.main(["bench", "perturbation", "--data", str(folder), "--out", str(out)]) == 2
+    assert "exists; pass --overwrite" in capsys.readouterr().err
+    assert pd.read_csv(out).equals(table)
 
 
 def test_split_object_behaves_like_gears_set2conditions():
