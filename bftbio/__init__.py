@@ -16,7 +16,7 @@ from ._settings import settings
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("knowledge", "models", "store", "datasets", "metrics", "train", "embed", "tl", "tasks", "pl")
+_SUBPACKAGES = ("knowledge", "models", "store", "datasets", "metrics", "train", "embed", "tl", "tasks", "pl", "run")
 
 __all__ = ["settings", "__version__", "embed_genes", *_SUBPACKAGES]
 

@@ -30,7 +30,7 @@ def _refuse_to_overwrite(args: argparse.Namespace, *paths) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from ._pipeline import RunConfig, run_main_job
+    from .run import RunConfig, run_main_job
 
     config = RunConfig.from_command_line(args, config=args.config)
     run_main_job(out=args.out, config=config, quick=args.quick, overwrite=args.overwrite, data=args.data,
@@ -272,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show the full traceback of an error (also: BFTBIO_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    from ._pipeline import RunConfig
+    from .run import RunConfig
     from .train import TrainConfig  # light: the rest of bftbio.train loads on first use
 
     def configured(subparsers, name: str, config_class, help: str, data_help: str) -> argparse.ArgumentParser:
@@ -311,21 +311,29 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=_cmd_train)
 
     bench = sub.add_parser("bench", help="benchmarks that print tidy tables")
+    # The options every benchmark of embeddings or names shares.
+    benchmark = argparse.ArgumentParser(add_help=False)
+    benchmark.add_argument("--adapter", nargs="*", default=[], metavar="NAME=PATH",
+                           help="also the base model with these LoRA adapters (e.g. bft=runs/train; "
+                                "shipped=default for the naming adapter bftbio ships)")
+    benchmark.add_argument("--max-new-tokens", type=int, default=128,
+                           help="length of each text a model writes (profiles, names), in tokens")
+    benchmark.add_argument("--out", default=None, help="write the tidy table to this CSV")
+    benchmark.add_argument("--overwrite", action="store_true", help="replace the files --out and the figure "
+                           "options name if they exist")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
     bl = configured(bench_sub, "losses", TrainConfig, "train sft, dft, bft, bft-local on the same budget and compare",
                     "benchmark data folder holding geneagent/ (default: $BFTBIO_DATA, else the packaged copy)")
     bl.add_argument("--losses", nargs="+", default=["sft", "dft", "bft", "bft-local"])
     bl.add_argument("--runs", default="runs/losses", help="folder for the runs (finished runs are reused)")
     bl.set_defaults(func=_cmd_bench_losses)
-    gs = bench_sub.add_parser("genesets", help="gene-set naming on the GeneAgent sets beside GeneAgent and GPT-4")
-    gs.add_argument("--data", default=None, help="folder of the GeneAgent files (default: $BFTBIO_DATA/geneagent)")
+    gs = bench_sub.add_parser("genesets", parents=[benchmark], help="gene-set naming on the GeneAgent sets beside GeneAgent and GPT-4")
+    gs.add_argument("--data", default=None,
+                    help="folder of the GeneAgent files (default: $BFTBIO_DATA/geneagent, else the packaged copy)")
     gs.add_argument("--datasets", nargs="+", default=["NeST", "MSigDB", "GO"], choices=["NeST", "MSigDB", "GO"])
     gs.add_argument("--limit", type=int, default=None, help="only the first N sets of each dataset")
     gs.add_argument("--sample", type=int, default=None, help="a seeded sample of N GO sets")
     gs.add_argument("--base", action="store_true", help="also name the sets with the base model, no adapter")
-    gs.add_argument("--adapter", nargs="*", default=[], metavar="NAME=PATH",
-                    help="also name the sets with these LoRA adapters (e.g. bft=runs/losses/bft; "
-                         "shipped=default for the adapter bftbio ships)")
     gs.add_argument("--choose", default="generate", choices=["generate", "rank", "both"],
                     help="how the models reach a name: write it, rank the evidence's terms, or both")
     gs.add_argument("--no-evidence", action="store_true", help="prompts without the evidence block")
@@ -333,14 +341,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="model methods without and/or with enrichment verification")
     gs.add_argument("--verify-models", nargs="+", default=None, metavar="NAME",
                     help="run verification for these models only (e.g. bft); the others name without it")
-    gs.add_argument("--max-new-tokens", type=int, default=96)
     gs.add_argument("--no-similarity", action="store_true", help="ROUGE only (skip the encoder and percentiles)")
     gs.add_argument("--metrics", nargs="+", default=["rougeL", "similarity", "percentile", "share_p90", "no_answer",
                                                      "flagged", "wall_s"])
-    gs.add_argument("--out", default=None, help="write the tidy table to this CSV")
     gs.add_argument("--figure", default=None, help="write the similarity distributions to this PNG")
-    gs.add_argument("--overwrite", action="store_true")
-    gs.set_defaults(func=_cmd_bench_genesets)
+    gs.set_defaults(func=_cmd_bench_genesets, max_new_tokens=96)
 
     em = sub.add_parser("embed", help="embed genes (profile, knowledge or hidden source) into a CSV")
     em.add_argument("genes", nargs="*", help="gene symbols, aliases or IDs")
@@ -370,38 +375,29 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("file")
     st.set_defaults(func=_cmd_store)
 
-    bi = bench_sub.add_parser("interactions", help="gene-gene interactions on the Gene2vec splits, by embedding source")
-    bi.add_argument("--data", default=None, help="folder of the Gene2vec files (default: $BFTBIO_DATA/gene2vec)")
+    bi = bench_sub.add_parser("interactions", parents=[benchmark], help="gene-gene interactions on the Gene2vec splits, by embedding source")
+    bi.add_argument("--data", default=None,
+                    help="folder of the Gene2vec files (default: $BFTBIO_DATA/gene2vec, else the packaged copy)")
     bi.add_argument("--methods", nargs="+", default=["knowledge", "hidden", "random", "annotations"],
                     choices=["knowledge", "hidden", "profile", "random", "annotations"])
-    bi.add_argument("--adapter", nargs="*", default=[], metavar="NAME=PATH",
-                    help="also profiles written with these LoRA adapters (e.g. bft=runs/train)")
     bi.add_argument("--sample-genes", nargs=3, type=int, default=None, metavar=("TRAIN", "VALID", "TEST"),
                     help="only pairs among a seeded sample of each split's genes (for slow sources)")
     bi.add_argument("--combines", nargs="+", default=["sum"], choices=["sum", "hadamard", "concat"])
     bi.add_argument("--classifiers", nargs="+", default=["logistic"], choices=["logistic", "forest", "mlp"])
-    bi.add_argument("--max-new-tokens", type=int, default=128, help="profile length for the profile sources")
-    bi.add_argument("--out", default=None, help="write the tidy table to this CSV")
     bi.add_argument("--roc", default=None, help="write the test-split ROC curves to this PNG")
-    bi.add_argument("--overwrite", action="store_true")
     bi.set_defaults(func=_cmd_bench_interactions)
 
-    bp = bench_sub.add_parser("perturbation",
+    bp = bench_sub.add_parser("perturbation", parents=[benchmark],
                               help="perturbation response on SIMULATED Perturb-seq, by embedding source")
     bp.add_argument("--data", default=None, help="folder of the Gene2vec files, the simulator's gene network "
-                    "(default: $BFTBIO_DATA/gene2vec)")
+                    "(default: $BFTBIO_DATA/gene2vec, else the packaged copy)")
     bp.add_argument("--methods", nargs="+", default=["knowledge", "random"],
                     choices=["knowledge", "hidden", "profile", "random"])
-    bp.add_argument("--adapter", nargs="*", default=[], metavar="NAME=PATH",
-                    help="also profiles written with these LoRA adapters (e.g. bft=runs/train)")
     bp.add_argument("--cells", type=int, default=20_000)
     bp.add_argument("--genes", type=int, default=2_000)
     bp.add_argument("--singles", type=int, default=150)
     bp.add_argument("--combos", type=int, default=60)
     bp.add_argument("--seed", type=int, default=0)
-    bp.add_argument("--max-new-tokens", type=int, default=128, help="profile length for the profile sources")
-    bp.add_argument("--out", default=None, help="write the tidy table to this CSV")
-    bp.add_argument("--overwrite", action="store_true")
     bp.set_defaults(func=_cmd_bench_perturbation)
 
     sub.add_parser("info", help="versions, settings and model locations").set_defaults(func=_cmd_info)

@@ -2,7 +2,9 @@
 
 import pytest
 
-from bftbio._pipeline import RunConfig, _markdown_table, _prepare_out
+from bftbio.run import RunConfig
+from bftbio.run._job import _prepare_out
+from bftbio.run._section import markdown_table
 
 
 def test_quick_overrides_and_unknown_fields(tmp_path):
@@ -45,8 +47,39 @@ def test_run_directory_is_never_overwritten_silently(tmp_path):
     assert _prepare_out(tmp_path / "new", overwrite=False).is_dir()
 
 
-def test_markdown_table():
+def testmarkdown_table():
     import pandas as pd
 
-    text = _markdown_table(pd.DataFrame({"method": ["a", "b"], "auroc": [0.5, float("nan")], "ok": [True, False]}))
+    text = markdown_table(pd.DataFrame({"method": ["a", "b"], "auroc": [0.5, float("nan")], "ok": [True, False]}))
     assert text.splitlines() == ["| method | auroc | ok |", "|---|---|---|", "| a | 0.500 | True |", "| b |  | False |"]
+
+
+def test_every_template_is_filled_and_a_missing_field_is_named():
+    from bftbio.run._section import TEMPLATES, Section, render
+
+    assert {p.stem for p in TEMPLATES.glob("*.md")} == {"report", "knowledge", "training", "not_trained",
+                                                          "profiles", "interactions", "perturbation", "naming"}
+    assert Section("not_trained", fields={"losses": "bft, sft"}).render().startswith("## Fine-tuning\n\nNot run")
+    with pytest.raises(KeyError, match="losses"):
+        render("not_trained")
+
+
+def test_report_puts_sections_in_order_and_concatenates_their_tidy_rows(tmp_path):
+    import pandas as pd
+
+    from bftbio.run._report import summary, write_report
+    from bftbio.run._section import Section
+
+    rows = pd.DataFrame({"task": ["t"], "dataset": ["d"], "split": ["test"], "method": ["m"], "metric": ["x"],
+                         "value": [0.5]})
+    sections = [Section("not_trained", fields={"losses": "bft"}, summary=["  one"]),
+                Section("profiles", fields={"genes": "TP53", "profiles": "**knowledge**"}, results=rows,
+                        summary=["  two"])]
+    write_report(tmp_path, sections, cfg=RunConfig(), quick=True, data={"geneagent": None},
+                 steps=[("a", 1.0)], total=3.0)
+    report = (tmp_path / "report.md").read_text()
+    assert report.index("## Fine-tuning") < report.index("## What the models write") < report.index("## Steps")
+    assert "(quick settings: a smoke run)" in report and "- a: 1.0 s" in report and "$" not in report
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "results.csv"), rows)
+    assert summary(sections, tmp_path, total=3.0, quick=False) == [
+        "bftbio run finished in 3 s", "  one", "  two", f"  report: {tmp_path / 'report.md'}"]
