@@ -247,6 +247,19 @@ def _cmd_store(args: argparse.Namespace) -> int:
     elif args.store_command == "export":
         path = store.export(args.file, namespaces=args.namespace or None, overwrite=args.overwrite)
         print(f"exported to {path}")
+    elif args.store_command == "check":
+        report = store.check(repair=args.repair)
+        bad = report["bad_texts"] + report["bad_vectors"]
+        print(f"{store.path}: SQLite integrity {report['integrity']}; {report['namespaces']} namespaces, "
+              f"{report['texts']} texts ({report['bad_texts']} bad), {report['vectors']} vectors "
+              f"({report['bad_vectors']} bad)")
+        if args.repair:
+            print(f"repaired: {report['dropped']} bad entries dropped" if report["integrity"] == "ok" else
+                  f"rebuilt from what could be read ({report['dropped']} bad entries dropped); the damaged file "
+                  f"is kept as {store.path.name}.damaged")
+        elif bad or report["integrity"] != "ok":
+            print("bftbio store check --repair drops the bad entries (they are recomputed when next needed)")
+            return 1
     else:
         added = store.import_from(args.file)
         print(f"imported {added['texts']} texts and {added['vectors']} vectors into {store.path}")
@@ -371,11 +384,15 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("file")
     ex.add_argument("--namespace", nargs="*", default=None)
     ex.add_argument("--overwrite", action="store_true")
-    im = st_sub.add_parser("import", help="merge a shared store file into this one")
+    im = st_sub.add_parser("import", help="merge a shared store file into this one (checked first)")
     im.add_argument("file")
+    ck = st_sub.add_parser("check", help="SQLite's integrity check and every entry's checksum; exit 1 if bad")
+    ck.add_argument("--repair", action="store_true", help="drop the entries that fail (a damaged file is rebuilt "
+                    "from what can be read and kept beside as <name>.damaged)")
     st.set_defaults(func=_cmd_store)
 
-    bi = bench_sub.add_parser("interactions", parents=[benchmark], help="gene-gene interactions on the Gene2vec splits, by embedding source")
+    bi = bench_sub.add_parser("interactions", parents=[benchmark],
+                              help="gene-gene interactions on the Gene2vec splits, by embedding source")
     bi.add_argument("--data", default=None,
                     help="folder of the Gene2vec files (default: $BFTBIO_DATA/gene2vec, else the packaged copy)")
     bi.add_argument("--methods", nargs="+", default=["knowledge", "hidden", "random", "annotations"],

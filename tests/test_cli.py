@@ -147,6 +147,18 @@ def test_embed_and_store_commands(tmp_path, capsys, monkeypatch, real_kb):
     assert main(["store", "export", str(shared)]) == 0
     assert main(["store", "--store", str(tmp_path / "other.sqlite"), "import", str(shared)]) == 0
     assert "imported 0 texts and 2 vectors" in capsys.readouterr().out
+    # A damaged copy: check says so with exit 1, import refuses it in one line, --repair drops the entry.
+    vector = table.loc["TP53"].iloc[1:].to_numpy(dtype="float32").tobytes()[:16]
+    data = bytearray(shared.read_bytes())
+    data[data.find(vector) : data.find(vector) + 8] = b"\xff" * 8
+    shared.write_bytes(bytes(data))
+    assert main(["store", "--store", str(shared), "check"]) == 1
+    assert "2 vectors (1 bad)" in capsys.readouterr().out
+    assert main(["store", "--store", str(tmp_path / "third.sqlite"), "import", str(shared)]) == 2
+    assert "1 entries fail verification" in capsys.readouterr().err
+    assert main(["store", "--store", str(shared), "check", "--repair"]) == 0
+    assert "1 bad entries dropped" in capsys.readouterr().out
+    assert main(["store", "--store", str(shared), "check"]) == 0
 
 
 def test_help_and_argument_errors_need_no_torch():

@@ -1,5 +1,15 @@
 """The persistent cache of generated texts and vectors, shared by every feature."""
 
-from ._store import Store, cached_texts, default_store, namespace_id, open_store
+from ._store import (
+    VERSION,
+    Store,
+    StoreError,
+    StoreIntegrityWarning,
+    cached_texts,
+    default_store,
+    namespace_id,
+    open_store,
+)
 
-__all__ = ["Store", "cached_texts", "default_store", "namespace_id", "open_store"]
+__all__ = ["VERSION", "Store", "StoreError", "StoreIntegrityWarning", "cached_texts", "default_store",
+           "namespace_id", "open_store"]

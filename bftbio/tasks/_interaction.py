@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from .. import knowledge
+from .._checks import check_finite
 from ..datasets import gene2vec_interactions
 
 #: How two gene vectors become one pair vector (see :func:`combine_pair`); all symmetric.
@@ -96,7 +97,9 @@ class GeneLookup:
         symbols = embeddings.attrs.get("symbol")
         if symbols is None or len(symbols) != len(embeddings):
             symbols = knowledge.resolve_symbols([str(i) for i in embeddings.index], warn=False).tolist()
-        usable = ~np.isnan(values).any(axis=1)
+        usable = ~check_finite(values, "the embedding table", rows=embeddings.index, columns=embeddings.columns,
+                               nan_rows_ok=True, fix="a gene without a vector is a row of NaN (as embed_genes "
+                               "writes unknown genes); any other NaN or inf is an error")
         self.values = values
         self.row: dict[str, int] = {}
         for i, symbol in enumerate(symbols):

@@ -28,6 +28,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator
 
 from .. import knowledge
+from .._checks import check_finite
 from ._interaction import GeneLookup
 
 TASK = "perturbation"
@@ -82,7 +83,9 @@ def _symbols(adata, gene_symbols: str | None) -> pd.Index:
     return index
 
 
-def _check_expression(matrix, where: str) -> None:
+def _check_expression(matrix, where: str, adata) -> None:
+    check_finite(matrix, where, rows=adata.obs_names, columns=adata.var_names,
+                 fix="pseudobulk means and DE would be NaN; fill or drop those values (or those cells) first")
     values = matrix.data[:100_000] if sparse.issparse(matrix) else np.asarray(matrix[:200]).ravel()
     if values.size and np.all(values >= 0) and np.all(values == np.round(values)) and values.max() > 30:
         warnings.warn(f"{where} holds what look like raw counts (non-negative integers up to {values.max():g}); "
@@ -243,7 +246,7 @@ def prepare_perturbation(
 
     symbols = _symbols(adata, gene_symbols)
     matrix = adata.X if layer is None else adata.layers[layer]
-    _check_expression(matrix, "adata.X" if layer is None else f"adata.layers[{layer!r}]")
+    _check_expression(matrix, "adata.X" if layer is None else f"adata.layers[{layer!r}]", adata)
 
     # Pseudobulk: a (conditions x cells) sparse matrix of 1/n_k, times the cell matrix.
     codes = pd.Categorical(labels.astype(str), categories=conditions).codes

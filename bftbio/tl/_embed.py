@@ -8,6 +8,7 @@ import numpy as np
 from scipy import sparse
 
 from .. import embed as _embed
+from .._checks import check_finite
 
 
 def _uns_safe(value):
@@ -136,9 +137,13 @@ def cell_embeddings(
         expression = adata.X
         where = "X"
     genes = np.asarray(adata.varm[use_rep], dtype=np.float32)
-    found = ~np.isnan(genes).any(axis=1)
+    found = ~check_finite(genes, f"adata.varm[{use_rep!r}]", rows=adata.var_names, nan_rows_ok=True,
+                          fix="a gene without a vector is a row of NaN; any other NaN or inf is an error")
     if not found.any():
         raise ValueError(f"no gene has an embedding in adata.varm[{use_rep!r}]")
+    check_finite(expression, f"adata.{where}", rows=adata.obs_names, columns=adata.var_names,
+                 fix="cell embeddings would be NaN or zero; fill or drop those values (e.g. np.nan_to_num, or "
+                     "subset the cells) first")
     weights = expression[:, found]
     minimum = (weights.data.min() if weights.nnz else 0.0) if sparse.issparse(weights) else np.min(weights)
     if minimum < 0:

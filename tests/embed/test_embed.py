@@ -199,3 +199,23 @@ def test_knowledge_is_the_default_source_and_refuses_a_model_it_would_ignore(rea
     assert emb.attrs["params"]["source"] == "knowledge"
     with pytest.raises(ValueError, match="source='knowledge' uses no language model"):
         embed.embed_genes(["TP53"], adapter="runs/bft", store=store)
+
+
+def test_a_corrupted_cached_vector_is_recomputed_never_served(real_kb, tiny_encoder, tmp_path):
+    """The fault of issue 20: bytes overwritten in the store file must not come back as NaN or junk."""
+    from bftbio.store import StoreIntegrityWarning
+
+    path = tmp_path / "store.sqlite"
+    genes = ["TP53", "MDM2", "HBB"]
+    with Store(path) as store:
+        first = embed.embed_genes(genes, source="knowledge", encoder=tiny_encoder, store=store, progress=False)
+    data = bytearray(path.read_bytes())
+    at = data.find(first.loc["MDM2"].to_numpy(dtype=np.float32).tobytes()[:16])
+    assert at >= 0
+    data[at : at + 8] = b"\xff" * 8
+    path.write_bytes(bytes(data))
+    with Store(path) as store:
+        with pytest.warns(StoreIntegrityWarning, match="1 of 3 vectors"):
+            again = embed.embed_genes(genes, source="knowledge", encoder=tiny_encoder, store=store, progress=False)
+        pd.testing.assert_frame_equal(again, first)
+        assert store.check()["bad_vectors"] == 0  # the recomputed entry replaced the bad one

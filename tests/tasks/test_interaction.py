@@ -95,6 +95,14 @@ def test_bad_input_is_named(world):
         InteractionClassifier(emb).fit([("A", "B", "C")], [1])
     with pytest.raises(ValueError, match="one class only"):
         InteractionClassifier(emb).fit(pairs[:3][["gene_a", "gene_b"]], [1, 1, 1])
+    # A row of NaN is a gene without a vector (allowed, counted); a stray NaN or inf is named.
+    holes = emb.copy()
+    holes.iloc[2] = np.nan
+    with pytest.warns(UserWarning, match="59 of 1770 pairs have a gene without an embedding"):
+        InteractionClassifier(holes).fit(pairs[["gene_a", "gene_b"]], pairs["label"])
+    holes.iloc[4, 1] = np.inf
+    with pytest.raises(ValueError, match=rf"embedding table holds 1 NaN or infinite values .*row '{emb.index[4]}'"):
+        InteractionClassifier(holes).fit(pairs[["gene_a", "gene_b"]], pairs["label"])
 
 
 def test_evaluate_picks_the_setting_on_validation_and_reports_test(world):

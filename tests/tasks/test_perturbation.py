@@ -184,6 +184,15 @@ def test_bad_inputs_name_the_problem(planted, real_kb):
     empty.obs.iloc[-4:, 0] = "A1BG++ctrl"
     with pytest.raises(ValueError, match="empty gene name"):
         prepare_perturbation(empty)
+    for bad_value in (np.nan, np.inf):  # dense and sparse: named with the count and the first cell
+        for matrix in (np.array(adata.X, dtype=np.float32), sparse.csr_matrix(adata.X)):
+            faulty = adata.copy()
+            matrix[3, 5] = bad_value
+            matrix[7, 5] = bad_value
+            faulty.X = matrix
+            with pytest.raises(ValueError, match=rf"adata.X holds 2 NaN or infinite values in 2 of its "
+                                                 rf"{adata.n_obs:,} rows \(first: row '{adata.obs_names[3]}'"):
+                prepare_perturbation(faulty)
 
 
 # --- splits ---------------------------------------------------------------------------

@@ -79,6 +79,24 @@ def test_cell_embeddings_refuse_scaled_data_and_missing_keys(adata):
     assert out.obsm["X_cells"].shape == (29, 3)
 
 
+def test_cell_embeddings_name_nan_and_inf_never_zero_vectors(adata):
+    adata.varm["X_bft"] = np.ones((5, 3), dtype=np.float32)
+    adata.varm["X_bft"][2] = np.nan  # a gene without a vector: allowed
+    nan_x = adata.copy()
+    nan_x.X = nan_x.X.toarray()
+    nan_x.X[4, 1] = np.nan
+    with pytest.raises(ValueError, match=r"adata.X holds 1 NaN or infinite values in 1 of its 30 rows "
+                                         r"\(first: row '4', column 'MDM2'\)"):
+        bftbio.tl.cell_embeddings(nan_x)
+    sparse_inf = adata.copy()
+    sparse_inf.X.data[0] = np.inf
+    with pytest.raises(ValueError, match="adata.X holds 1 NaN or infinite"):
+        bftbio.tl.cell_embeddings(sparse_inf)
+    adata.varm["X_bft"][1, 0] = np.inf
+    with pytest.raises(ValueError, match=r"adata.varm\['X_bft'\] holds 1 NaN or infinite values.*'MDM2'"):
+        bftbio.tl.cell_embeddings(adata)
+
+
 @pytest.mark.slow
 def test_pbmc68k_reduced_in_a_scanpy_workflow(real_kb, store):
     sc = pytest.importorskip("scanpy")
