@@ -14,6 +14,8 @@ import os
 from dataclasses import field
 from pathlib import Path
 
+from ._settings import write_atomic
+
 
 def option(default, help: str, **kw):
     """A config field with its ``help``; a list or dict default is copied for every instance."""
@@ -63,7 +65,7 @@ class Config:
     def to_yaml(self, path: str | os.PathLike) -> Path:
         import yaml
 
-        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+        write_atomic(path, yaml.safe_dump(self.to_dict(), sort_keys=False))
         return Path(path)
 
     @classmethod

@@ -192,3 +192,37 @@ def make_dir(path) -> Path:
                       "bftbio.settings.cachedir) at a folder you can write.")
         raise type(err)(where) from err
     return path
+
+
+def umask_mode(directory: bool = False) -> int:
+    """The mode a new file (or folder) gets under the process's umask: 0o644 (0o755) under umask 022."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
+
+
+def follow_umask(path) -> Path:
+    """Give a file or folder made by ``tempfile`` (0600 / 0700) the mode the umask gives new ones."""
+    path = Path(path)
+    os.chmod(path, umask_mode(path.is_dir()))
+    return path
+
+
+def write_atomic(path, data: str | bytes) -> Path:
+    """Write a whole file or nothing: a temporary name in the same folder, flushed, then renamed.
+
+    A process killed mid-write leaves the old file (or none) and a ``.<name>.tmp-<pid>`` file,
+    never a truncated ``path``; the new file's mode follows the umask.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as out:
+            out.write(data.encode() if isinstance(data, str) else data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .._settings import logger, settings
+from .._settings import follow_umask, logger, settings
 
 
 #: Where the wheel puts the shipped benchmark data (pyproject maps data/benchmarks there).
@@ -101,7 +101,7 @@ def download_file(url: str, target: Path, checksum: str, *, overwrite: bool = Fa
         got = sha256(Path(tmp))
         if got != checksum:
             raise ValueError(f"checksum mismatch for {url}: expected {checksum}, got {got}")
-        os.replace(tmp, target)
+        os.replace(follow_umask(tmp), target)
     except (urllib.error.URLError, OSError) as err:
         raise ConnectionError(
             f"could not download {url} ({err}). Offline? Put the file at {target} by hand "

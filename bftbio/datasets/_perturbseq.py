@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from .._settings import follow_umask
 from ._files import dataset_dir, download_file
 from ._gene2vec import gene2vec_interactions
 
@@ -552,7 +553,7 @@ def _download_gears(name: str, path, checksum: str | None, overwrite: bool) -> P
         try:
             with os.fdopen(fd, "wb") as out, zf.open(member) as source:
                 shutil.copyfileobj(source, out, 1 << 20)
-            os.replace(tmp, target)
+            os.replace(follow_umask(tmp), target)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)

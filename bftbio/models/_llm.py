@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .._settings import logger, make_dir, settings
+from .._settings import follow_umask, logger, make_dir, settings
 from ._sources import canonical_name, hub_folder, missing_model_message, packaged
 
 
@@ -57,7 +57,9 @@ def _convert_gguf(gguf_path: Path, target: Path) -> None:
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     make_dir(target.parent)
-    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp-", dir=target.parent))
+    # The process id in the name lets a later start tell a killed conversion's leftovers
+    # from one still running in another process (see _remove_leftovers).
+    tmp = follow_umask(tempfile.mkdtemp(prefix=f"{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     try:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
@@ -71,6 +73,24 @@ def _convert_gguf(gguf_path: Path, target: Path) -> None:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Delete the temporary folders of conversions whose process is gone (killed mid-way)."""
+    for leftover in target.parent.glob(f"{target.name}.tmp-*"):
+        pid = leftover.name[len(target.name) + len(".tmp-"):].split("-")[0]
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+                continue  # still converting
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue  # alive, another user's
+        elif pid.isdigit():
+            continue
+        logger.info("removing %s, left by a conversion that did not finish", leftover)
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def resolve_llm_path(name: str = "default", *, download: bool | None = None) -> str:
@@ -87,6 +107,8 @@ def resolve_llm_path(name: str = "default", *, download: bool | None = None) -> 
         if gguf is not None:
             target = _gguf_cache_dir(name, spec.version)
             if not (target / "config.json").exists():
+                if target.parent.is_dir():
+                    _remove_leftovers(target)
                 _convert_gguf(gguf, target)
             return str(target)
     if Path(name).expanduser().exists():

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import knowledge
+from .._settings import write_atomic
 from ..prompts import ANSWER_PREFIX, naming_prompt
 
 #: How long a training profile is: knowledge_profile options (short enough for CPU budgets).
@@ -75,8 +76,8 @@ class TrainingData:
             with open(folder / f"{split}.jsonl", "w") as fh:
                 for r in records:
                     fh.write(json.dumps(r) + "\n")
-        (folder / "provenance.json").write_text(json.dumps(self.provenance, indent=1))
-        (folder / "splits.json").write_text(json.dumps({"genes": self.genes, "terms": self.terms}, indent=1))
+        write_atomic(folder / "provenance.json", json.dumps(self.provenance, indent=1))
+        write_atomic(folder / "splits.json", json.dumps({"genes": self.genes, "terms": self.terms}, indent=1))
         return folder
 
     @classmethod

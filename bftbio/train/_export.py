@@ -8,6 +8,7 @@ import shutil
 import time
 from pathlib import Path
 
+from .._settings import follow_umask
 from ._finetune import PROVENANCE
 
 
@@ -54,5 +55,7 @@ def export_adapter(run: str | os.PathLike, dest: str | os.PathLike, *, dtype: st
     provenance["export"] = {"from": run.name, "dtype": dtype, "date": time.strftime("%Y-%m-%d"),
                             "command": command, "scores": scores or {}}
     (staging / PROVENANCE).write_text(json.dumps(provenance, indent=1, default=str))
+    for written in (staging, *staging.iterdir()):
+        follow_umask(written)  # safetensors writes its file 0600
     staging.rename(dest)  # the folder appears whole or not at all
     return dest

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from .._settings import logger, package_versions, settings
+from .._settings import logger, package_versions, settings, write_atomic
 from ._config import TrainConfig
 from ._data import TrainingData, build_training_data, read_records
 from ._naming_data import build_naming_data
@@ -311,7 +311,7 @@ def finetune(
 
     peft_model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    (out / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1))
+    write_atomic(out / "log_history.json", json.dumps(trainer.state.log_history, indent=1))
     provenance = {
         "base_model": llm.name,
         "loss": config.loss,
@@ -333,7 +333,7 @@ def finetune(
         "bf16": use_bf16,
         "versions": package_versions(),
     }
-    (out / PROVENANCE).write_text(json.dumps(provenance, indent=1, default=str))
+    write_atomic(out / PROVENANCE, json.dumps(provenance, indent=1, default=str))  # last: marks the run finished
     for checkpoint in out.glob("checkpoint-*"):
         shutil.rmtree(checkpoint)  # the finished adapter supersedes them
     logger.info("trained %s with %s: validation %s loss %.4f -> %.4f, plain CE %.3f -> %.3f", llm.name,

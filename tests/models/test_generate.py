@@ -140,3 +140,22 @@ def test_auto_batches_keep_long_prompts_apart():
     batches = _sorted_batches(lengths, lambda n: max(1, 2048 // n), desc="", progress=False)
     assert batches == [[1], [3, 5], [2, 4, 0]]  # longest first; a 2000-token prompt goes alone
     assert _sorted_batches(lengths, 4, desc="", progress=False) == [[1, 3, 5, 2], [4, 0]]
+
+
+def test_a_killed_conversion_leaves_nothing_behind_on_the_next_start(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from bftbio.models._llm import _remove_leftovers
+
+    target = tmp_path / "HuggingFaceTB--SmolLM2-135M-Instruct-gguf-0.1.2"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a process id that no longer runs: its conversion was killed
+    killed = tmp_path / f"{target.name}.tmp-{dead.pid}-x1"
+    running = tmp_path / f"{target.name}.tmp-{os.getppid()}-x2"  # a live process converting right now
+    for folder in (killed, running):
+        folder.mkdir()
+        (folder / "model.safetensors").write_bytes(b"half a model")
+    _remove_leftovers(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [running.name]

@@ -1,6 +1,7 @@
 """Fine-tuning mechanics on the tiny Llama of tests/conftest.py (seconds)."""
 
 import json
+import os
 
 import pytest
 import torch
@@ -101,6 +102,10 @@ def test_export_writes_a_slim_adapter_that_loads_alike(tiny_llm_dir, tiny_data, 
     assert sorted(p.name for p in out.iterdir()) == ["adapter_config.json", "adapter_model.safetensors",
                                                      "bftbio_provenance.json"]
     assert (out / "adapter_model.safetensors").stat().st_size < (run / "adapter_model.safetensors").stat().st_size
+    mask = os.umask(0)
+    os.umask(mask)
+    assert {p.name: p.stat().st_mode & 0o777 for p in (out, *out.iterdir())} == {  # as the umask says, not 0600
+        out.name: 0o777 & ~mask, **{p.name: 0o666 & ~mask for p in out.iterdir()}}
     export = json.loads((out / "bftbio_provenance.json").read_text())["export"]
     assert export["dtype"] == "float16" and export["scores"] == {"validation_rougeL": 0.5}
     prompts, answers = ["Tell me about gene G1."], ["G1 is a tumor suppressor."]
