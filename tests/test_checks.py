@@ -6,6 +6,8 @@ from scipy import sparse
 
 from bftbio._checks import check_finite
 
+pytestmark = pytest.mark.fault  # the fault suite (docs/promises.md)
+
 
 def test_finite_input_passes_and_nan_rows_can_mean_missing():
     x = np.arange(12, dtype=np.float32).reshape(4, 3)

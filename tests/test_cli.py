@@ -127,6 +127,7 @@ def test_main_job_quick(tmp_path):
     refused = run("--out", str(out))
     assert refused.returncode != 0 and "not empty" in refused.stderr
 
+@pytest.mark.fault
 def test_embed_and_store_commands(tmp_path, capsys, monkeypatch, real_kb):
     import bftbio
 
@@ -198,6 +199,7 @@ def test_user_errors_are_one_line_unless_debug(tmp_path, capsys, monkeypatch):
         main(["train", "--config", str(missing)])
 
 
+@pytest.mark.fault
 def test_an_unusable_cache_folder_is_named_with_the_remedy(tmp_path, capsys, monkeypatch):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

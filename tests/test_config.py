@@ -20,6 +20,7 @@ class Toy(Config):
     items: list = option(["a"], "Some items.")
 
 
+@pytest.mark.fault
 def test_defaults_are_copied_per_instance():
     assert Toy().items == ["a"] and Toy().items is not Toy().items
 

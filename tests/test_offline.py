@@ -6,6 +6,8 @@ import textwrap
 
 import pytest
 
+pytestmark = pytest.mark.fault  # the fault suite (docs/promises.md)
+
 # Run in a fresh interpreter whose sockets refuse to connect (and whose proxies point at an
 # unroutable address), without HF_HUB_OFFLINE: what works here works on an offline laptop.
 CODE = textwrap.dedent("""

@@ -38,6 +38,7 @@ def test_default_names():
     assert s.default_encoder == "sentence-transformers/all-MiniLM-L6-v2"
 
 
+@pytest.mark.fault
 def test_write_atomic_replaces_whole_or_not_at_all(tmp_path, monkeypatch):
     import os
 
@@ -63,6 +64,7 @@ def test_write_atomic_replaces_whole_or_not_at_all(tmp_path, monkeypatch):
     assert target.read_text() == '{"new": true}' and (target.stat().st_mode & 0o777) == 0o640
 
 
+@pytest.mark.fault
 def test_follow_umask_undoes_tempfile_modes(tmp_path):
     import os
     import tempfile

@@ -18,7 +18,7 @@ embedded defaults:
    beside the top term of the same evidence and GeneAgent's published answers
    (``_naming.py``).
 
-Each step returns a :class:`~bftbio.run._section.Section`: its figures as a tidy frame
+Each step returns a ``Section``: its figures as a tidy frame
 (all of them land in ``results.csv``), the fields of its markdown template in
 ``templates/`` (``report.md`` is those templates filled in) and its line of the terminal
 summary. Figures are drawn by :mod:`bftbio.pl`. Profiles, vectors and answers are cached

@@ -196,7 +196,11 @@ class Store:
             conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?{flags}", uri=True, timeout=60)
         else:
             make_dir(self.path.parent)
-            conn = sqlite3.connect(self.path, timeout=60)
+            try:
+                conn = sqlite3.connect(self.path, timeout=60)
+            except sqlite3.OperationalError as err:
+                raise PermissionError(f"cannot open or create the store {self.path} ({err}): choose a writable "
+                                      "place with $BFTBIO_CACHE or bftbio.settings.cachedir, or pass store=...") from err
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}

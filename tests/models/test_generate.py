@@ -25,6 +25,7 @@ def test_local_folder_loads(tiny_llm_dir, tiny_llm):
     assert a == b
 
 
+@pytest.mark.fault
 def test_missing_local_model_error():
     with pytest.raises(OSError, match="nobody/no-such-model.*not on this machine.*download=True.*BFTBIO_ALLOW_DOWNLOAD"):
         load_llm("nobody/no-such-model", device="cpu")
@@ -32,6 +33,7 @@ def test_missing_local_model_error():
         load_llm("/no/such/model/folder", device="cpu")
 
 
+@pytest.mark.fault
 def test_a_download_is_asked_for_and_goes_through_the_hub_client(monkeypatch, tiny_llm_dir):
     import huggingface_hub
 
@@ -142,6 +144,7 @@ def test_auto_batches_keep_long_prompts_apart():
     assert _sorted_batches(lengths, 4, desc="", progress=False) == [[1, 3, 5, 2], [4, 0]]
 
 
+@pytest.mark.fault
 def test_a_killed_conversion_leaves_nothing_behind_on_the_next_start(tmp_path):
     import os
     import subprocess

@@ -8,6 +8,8 @@ import pytest
 
 from bftbio.store import VERSION, Store, StoreError, StoreIntegrityWarning
 
+pytestmark = pytest.mark.fault  # the fault suite (docs/promises.md)
+
 
 def written(path, n=3, dim=16, seed=0):
     """A closed store file with ``n`` vectors and ``n`` texts; returns the vectors and the namespaces."""

@@ -44,6 +44,7 @@ def test_namespaces_keep_entries_apart(store):
     assert store.get_texts(b, ["TP53"]) == {}
 
 
+@pytest.mark.fault
 def test_bad_input_is_refused(store):
     ns = store.namespace("v", {})
     with pytest.raises(ValueError, match="shape"):
@@ -87,6 +88,7 @@ def test_export_and_import(store, tmp_path):
             mine.import_from(tmp_path / "missing.sqlite")
 
 
+@pytest.mark.fault
 def test_a_file_that_is_not_a_store_is_named(tmp_path):
     bad = tmp_path / "bad.sqlite"
     bad.write_bytes(b"not a database at all" * 100)

@@ -79,6 +79,7 @@ def test_pairs_without_embeddings_follow_the_policy(world, policy):
         assert clf.prior_ == pytest.approx(pairs["label"][~pairs["gene_a"].eq(gone)].mean())
 
 
+@pytest.mark.fault
 def test_bad_input_is_named(world):
     emb, pairs = world
     with pytest.raises(ValueError, match="3 pairs but 2 labels"):

@@ -150,6 +150,7 @@ def test_gears_files_use_gene_name_for_symbols(planted):
     assert list(prepared.var_names) == list(planted["prepared"].var_names)
 
 
+@pytest.mark.fault
 def test_bad_inputs_name_the_problem(planted, real_kb):
     adata = planted["adata"].copy()
     with pytest.raises(KeyError, match="perturbation_key='perturbation' is not a column.*condition"):

@@ -66,6 +66,7 @@ def test_cell_embeddings_are_expression_weighted_unit_vectors(real_kb, adata, ti
     assert "params" in adata.uns["X_bft"]  # the gene parameters are kept
 
 
+@pytest.mark.fault
 def test_cell_embeddings_refuse_scaled_data_and_missing_keys(adata):
     with pytest.raises(KeyError, match="embed_genes"):
         bftbio.tl.cell_embeddings(adata)
@@ -79,6 +80,7 @@ def test_cell_embeddings_refuse_scaled_data_and_missing_keys(adata):
     assert out.obsm["X_cells"].shape == (29, 3)
 
 
+@pytest.mark.fault
 def test_cell_embeddings_name_nan_and_inf_never_zero_vectors(adata):
     adata.varm["X_bft"] = np.ones((5, 3), dtype=np.float32)
     adata.varm["X_bft"][2] = np.nan  # a gene without a vector: allowed

@@ -31,9 +31,24 @@ def test_probes_draw_distractors_from_the_answer_pool(data):
 
 
 def test_probe_scoring_prefers_the_likely_option(tiny_llm):
-    item = {"prefix": "TP53 is a tumor", "options": [" suppressor", " zebra"], "answer": 0}
-    # Scores are mean log-probs; the choice is a valid index either way.
-    assert score_probes(tiny_llm, [item])[0] in (0, 1)
+    """The choice is the option of highest mean log-probability, computed here one option at a time."""
+    import torch
+
+    def by_hand(prefix, option):
+        tok = tiny_llm.tokenizer
+        p = tok(prefix, add_special_tokens=False)["input_ids"]
+        o = tok(option, add_special_tokens=False)["input_ids"]
+        with torch.inference_mode():
+            logp = torch.log_softmax(tiny_llm.model(input_ids=torch.tensor([p + o])).logits.float(), -1)[0]
+        return float(sum(logp[len(p) - 1 + k, t] for k, t in enumerate(o)) / len(o))
+
+    options = [" suppressor", " zebra crossing of genes", " kinase"]
+    items = [{"prefix": "TP53 is a tumor", "options": options[i:] + options[:i], "answer": 0} for i in range(3)]
+    expected = [max(range(3), key=lambda j: by_hand(it["prefix"], it["options"][j])) for it in items]
+    chosen = score_probes(tiny_llm, items, batch_size=4)  # batches that mix items and pad unequal lengths
+    assert chosen == expected
+    # The options rotate, so the favourite's index moves: a scorer that ignored the model could not pass.
+    assert len(set(chosen)) == 3
 
 
 def test_evaluate_and_compare_on_the_tiny_model(tiny_llm_dir, tmp_path, data):

@@ -90,6 +90,7 @@ def test_accumulation_scaling_matches_one_big_batch(loss):
     assert small.averages()["ce"] > 0
 
 
+@pytest.mark.fault
 def test_export_writes_a_slim_adapter_that_loads_alike(tiny_llm_dir, tiny_data, tmp_path):
     from bftbio.models import continuation_logprobs, load_llm
     from bftbio.train import export_adapter
@@ -122,3 +123,53 @@ def test_config_task_chooses_the_data():
     with pytest.raises(ValueError, match="task must be"):
         TrainConfig(task="profiles")
     assert TrainConfig(task="naming", n_terms="7").n_terms == 7  # a command-line string
+
+
+@pytest.mark.fault
+def test_a_killed_training_resumes_from_its_last_checkpoint_and_ends_as_if_never_killed(tiny_llm_dir, tiny_data,
+                                                                                        tmp_path):
+    """SIGKILL right after the checkpoint of step 4 (a known point): the rerun loses no step and ends
+    with the weights and losses of a run that was never killed."""
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    from safetensors.torch import load_file
+
+    records = tmp_path / "records"
+    tiny_data.to_jsonl(records)
+    options = dict(max_steps=6, batch_size=2, learning_rate=5e-3, save_steps=2, logging_steps=1, seed=0)
+    killed = tmp_path / "killed"
+    script = textwrap.dedent(f"""
+        import os, signal
+        from transformers import Trainer
+        from bftbio.train import finetune
+
+        real_save = Trainer._save_checkpoint
+
+        def save_then_die(self, *args, **kwargs):
+            real_save(self, *args, **kwargs)
+            if self.state.global_step == 4:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        Trainer._save_checkpoint = save_then_die
+        finetune({str(tiny_llm_dir)!r}, {str(records)!r}, "bft", output_dir={str(killed)!r}, **{options!r})
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
+    assert sorted(p.name for p in killed.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
+    assert not (killed / "bftbio_provenance.json").exists()  # not taken for a finished run
+
+    finetune(str(tiny_llm_dir), str(records), "bft", output_dir=str(killed), **options)
+    whole = finetune(str(tiny_llm_dir), str(records), "bft", output_dir=str(tmp_path / "whole"), **options)
+    history = {p: [h for h in json.loads((p / "log_history.json").read_text()) if "loss" in h] for p in (killed, whole)}
+    assert [h["step"] for h in history[killed]] == [1, 2, 3, 4, 5, 6]  # none lost, none repeated
+    assert [h["loss"] for h in history[killed]] == pytest.approx([h["loss"] for h in history[whole]], rel=1e-4)
+    a, b = load_file(killed / "adapter_model.safetensors"), load_file(whole / "adapter_model.safetensors")
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+    prov = {p: json.loads((p / "bftbio_provenance.json").read_text()) for p in (killed, whole)}
+    assert prov[killed]["steps"] == prov[whole]["steps"] == 6
+    # The rerun trained steps 5 and 6 only: a third of the whole run's samples.
+    assert prov[killed]["train_tokens_seen"] == pytest.approx(prov[whole]["train_tokens_seen"] / 3, rel=0.01)
