@@ -184,12 +184,12 @@ def _cmd_bench_interactions(args: argparse.Namespace) -> int:
 def _cmd_bench_perturbation(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .tasks import benchmark_perturbation
+    from .tasks import PERTURBATION_SUBGROUPS, benchmark_perturbation
 
     _refuse_to_overwrite(args, args.out)
     table = benchmark_perturbation(_embedding_specs(args), seed=args.seed, n_cells=args.cells, n_genes=args.genes,
                                    n_conditions=args.singles + args.combos, n_combos=args.combos, data=args.data)
-    subgroups = ["unseen_single", "combo_seen0", "combo_seen1", "combo_seen2", "all"]
+    subgroups = list(PERTURBATION_SUBGROUPS)
     shown = table[table["metric"].isin(["pearson_delta", "pearson_delta_de"]) & table["subgroup"].isin(subgroups)]
     wide = shown.pivot_table(index="method", columns=["metric", "subgroup"], values="value", sort=False,
                              dropna=False)  # NoChange's correlations are NaN: keep its row

@@ -9,13 +9,12 @@ from ._config import RunConfig
 from ._profiles import embedding_methods
 from ._section import Section, fmt, markdown_table, save_figure, span
 
-SUBGROUPS = ("unseen_single", "combo_seen0", "combo_seen1", "combo_seen2", "all")
 BASELINES = ("TrainMean", "Additive")  # the no-model predictions every model must beat
 
 
 def perturbation_step(path: Path, cfg: RunConfig, models: dict, gene2vec: Path, store: Store) -> Section:
     from ..pl import metric_bars
-    from ..tasks import benchmark_perturbation
+    from ..tasks import PERTURBATION_SUBGROUPS, benchmark_perturbation
     from ._intervals import mean_intervals
 
     specs = {**embedding_methods(cfg, models, store), "random": "random"}
@@ -24,7 +23,7 @@ def perturbation_step(path: Path, cfg: RunConfig, models: dict, gene2vec: Path, 
                                         n_conditions=cfg.perturbation_singles + cfg.perturbation_combos,
                                         n_combos=cfg.perturbation_combos, data=gene2vec, per_condition=True)
     table.to_csv(path / "perturbation.csv", index=False)
-    subgroups = [g for g in SUBGROUPS if g in set(table["subgroup"])]
+    subgroups = [g for g in PERTURBATION_SUBGROUPS if g in set(table["subgroup"])]
     shown = table[(table["metric"] == "pearson_delta") & table["subgroup"].isin(subgroups)]
     ax = metric_bars(shown, metric="pearson_delta", groupby="subgroup", groups=subgroups,
                      ylabel="Pearson r of predicted vs observed change (delta)",

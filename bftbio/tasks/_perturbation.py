@@ -34,6 +34,8 @@ from ._interaction import GeneLookup
 TASK = "perturbation"
 METRICS = ("pearson_delta", "pearson_delta_de", "mse_de", "l2_top1000")
 SUBGROUPS = ("unseen_single", "combo_seen0", "combo_seen1", "combo_seen2", "seen_single")
+#: The subgroups a report shows, in order: GEARS's test subgroups, then all test conditions.
+PERTURBATION_SUBGROUPS = ("unseen_single", "combo_seen0", "combo_seen1", "combo_seen2", "all")
 PSEUDOBULK_KEY = "bftbio_pseudobulk"  # uns key marking a prepared pseudobulk AnnData
 _SHOWN = 10
 
