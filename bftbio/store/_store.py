@@ -33,7 +33,9 @@ import pandas as pd
 
 from .._settings import logger, make_dir, settings
 
-VERSION = 2  # PRAGMA user_version of a store file; 0: the first layout, without checksums
+#: The layout of a store file (its SQLite ``user_version``); 0 is the first layout, without checksums,
+#: which is upgraded in place when opened.
+VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS namespaces (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, params TEXT NOT NULL, created TEXT NOT NULL);
