@@ -208,6 +208,32 @@ def _cmd_bench_perturbation(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_cells(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .tasks import benchmark_cells
+
+    _refuse_to_overwrite(args, args.out)
+    menu = {"pca": "pca", "expression": "expression", "random": "random"}
+    specs = {name: spec for name, spec in _embedding_specs(args).items() if name not in menu}
+    specs = {**{name: menu[name] for name in args.methods if name in menu}, **specs}
+    recipe = {"weights": args.weights, "center": not args.no_center, "remove_pcs": args.remove_pcs}
+    table = benchmark_cells(args.datasets, specs, recipes={"": recipe}, n_genes=args.n_genes, n_seeds=args.seeds,
+                            n_folds=args.folds, seed=args.seed)
+    shown = table.assign(cell=[f"{v:.3f} [{lo:.3f}, {hi:.3f}]" for v, lo, hi in
+                               zip(table["value"], table["low"], table["high"])])
+    with pd.option_context("display.width", 250, "display.max_colwidth", 30):
+        for dataset, frame in shown.groupby("dataset", sort=False):
+            print(f"{dataset}: {frame['n'].max()} cells, {frame['n_genes'].max()} genes; mean [95% interval] over "
+                  f"{args.seeds} seeds (clustering) or {args.folds} folds (annotation)")
+            print(frame.pivot_table(index="method", columns="metric", values="cell", aggfunc="first",
+                                    sort=False).to_string())
+    if args.out:
+        table.to_csv(args.out, index=False)
+        print(f"tidy table: {args.out}")
+    return 0
+
+
 def _cmd_embed(args: argparse.Namespace) -> int:
     from . import embed
 
@@ -416,6 +442,22 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--combos", type=int, default=60)
     bp.add_argument("--seed", type=int, default=0)
     bp.set_defaults(func=_cmd_bench_perturbation)
+
+    bc = bench_sub.add_parser("cells", parents=[benchmark],
+                              help="cell embeddings on real labelled single-cell data beside PCA and random vectors")
+    bc.add_argument("--datasets", nargs="+", default=["pbmc68k_reduced", "oligodendroglioma", "wu2020"],
+                    choices=["pbmc68k_reduced", "oligodendroglioma", "wu2020"])
+    bc.add_argument("--methods", nargs="+", default=["pca", "expression", "random", "knowledge"],
+                    choices=["pca", "expression", "random", "knowledge", "hidden", "profile"])
+    bc.add_argument("--weights", default="expression", choices=["expression", "zscore", "idf"],
+                    help="the recipe's gene weights (see bftbio.embed.cell_vectors)")
+    bc.add_argument("--no-center", action="store_true", help="GenePT-w as published: gene vectors not centred")
+    bc.add_argument("--remove-pcs", type=int, default=0, help="also remove the gene vectors' top N directions")
+    bc.add_argument("--n-genes", type=int, default=2000, help="highly variable genes every method sees")
+    bc.add_argument("--seeds", type=int, default=5)
+    bc.add_argument("--folds", type=int, default=5)
+    bc.add_argument("--seed", type=int, default=0)
+    bc.set_defaults(func=_cmd_bench_cells)
 
     sub.add_parser("info", help="versions, settings and model locations").set_defaults(func=_cmd_info)
     return parser

@@ -1,5 +1,6 @@
 """Benchmark data: readers of local copies, explicit checksummed downloads, and a Perturb-seq simulator."""
 
+from ._cells import CELL_DATASETS, cell_dataset
 from ._files import dataset_dir, packaged_dir, packaged_sources
 from ._gene2vec import download_gene2vec, gene2vec_interactions
 from ._geneagent import (
@@ -20,7 +21,9 @@ from ._perturbseq import (
 )
 
 __all__ = [
+    "CELL_DATASETS",
     "adamson2016",
+    "cell_dataset",
     "dataset_dir",
     "download_adamson2016",
     "download_gene2vec",

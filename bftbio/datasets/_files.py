@@ -41,7 +41,7 @@ def packaged_sources() -> dict:
     --------
     >>> from bftbio.datasets import packaged_sources
     >>> sorted(packaged_sources()["datasets"])
-    ['gene2vec', 'geneagent']
+    ['gene2vec', 'geneagent', 'oligodendroglioma', 'wu2020']
     """
     folder = packaged_dir()
     if folder is None:

@@ -49,8 +49,10 @@ def _convert_gguf(gguf_path: Path, target: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     logger.info("converting %s to safetensors in %s (one time, ~15-30 s)", gguf_path.name, target)
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
-    model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32)
+    with quiet_loading():  # the GGUF reader draws bars too
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+        model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name,
+                                                     dtype=torch.float32)
     # transformers refuses to save a model that still carries its GGUF quantizer;
     # the weights are already dequantized to float32, so drop that state.
     model.hf_quantizer = None
@@ -61,8 +63,9 @@ def _convert_gguf(gguf_path: Path, target: Path) -> None:
     # from one still running in another process (see _remove_leftovers).
     tmp = follow_umask(tempfile.mkdtemp(prefix=f"{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     try:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
+        with quiet_loading():  # no carriage-return bar in logs
+            model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
         (tmp / "bftbio_source.json").write_text(json.dumps({"gguf": str(gguf_path)}, indent=1))
         try:
             os.replace(tmp, target)  # atomic: a killed conversion leaves no half folder

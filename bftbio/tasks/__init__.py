@@ -4,6 +4,7 @@ split, method, metric, value, n.
 """
 
 from ..metrics import rouge_scores
+from ._cells import CELL_METRICS, DEFAULT_CELL_METHODS, benchmark_cells, evaluate_cell_embedding
 from .genesets import (
     EVIDENCE_EXCLUSION,
     EVIDENCE_RULES,
@@ -49,6 +50,10 @@ from ._perturbation import (
 )
 
 __all__ = [
+    "CELL_METRICS",
+    "DEFAULT_CELL_METHODS",
+    "benchmark_cells",
+    "evaluate_cell_embedding",
     "EVIDENCE_EXCLUSION",
     "HEADLINE_ENRICHMENT",
     "EVIDENCE_RULES",

@@ -9,6 +9,7 @@ from scipy import sparse
 
 from .. import embed as _embed
 from .._checks import check_finite
+from ..embed import DEFAULT_RECIPE
 
 
 def _uns_safe(value):
@@ -79,14 +80,21 @@ def cell_embeddings(
     key_added: str | None = None,
     layer: str | None = None,
     use_raw: bool | None = None,
+    weights: str = DEFAULT_RECIPE["weights"],
+    center: bool = DEFAULT_RECIPE["center"],
+    remove_pcs: int = DEFAULT_RECIPE["remove_pcs"],
     copy: bool = False,
 ):
-    """Cell embeddings as expression-weighted means of gene embeddings (GenePT-w).
+    """Cell embeddings as weighted sums of gene embeddings (GenePT-w and variants).
 
-    For each cell, the gene vectors in ``adata.varm[use_rep]`` are averaged with
-    the cell's expression values as weights, over the genes that have a vector,
-    and the result is L2-normalised. ``sc.pp.neighbors(adata, use_rep=key_added)``
-    and ``sc.tl.umap`` then work on it.
+    For each cell, the gene vectors in ``adata.varm[use_rep]`` are summed with weights from
+    the cell's expression, over the genes that have a vector, and the result is
+    L2-normalised (:func:`bftbio.embed.cell_vectors`). ``sc.pp.neighbors(adata,
+    use_rep=key_added)`` and ``sc.tl.umap`` then work on it.
+
+    The default recipe, expression weights on centred gene vectors (the mean gene vector
+    subtracted first), was chosen on pbmc68k_reduced and reported on two other real data
+    sets (docs/embedding.md, "Cell embeddings"); ``center=False`` is GenePT-w as published.
 
     Parameters
     ----------
@@ -103,14 +111,17 @@ def cell_embeddings(
         Expression from ``adata.raw`` (matched by gene name). Default: ``True``
         when ``adata.raw`` exists and no layer is given, as scanpy's
         ``rank_genes_groups`` does.
+    weights, center, remove_pcs
+        The recipe: see :func:`bftbio.embed.cell_vectors`.
     copy
         Return a modified copy instead of writing into ``adata``.
 
     Raises
     ------
     ValueError
-        The expression has negative values (e.g. scaled data): weights must be
-        non-negative, so pass a layer or ``use_raw=True`` with log-normalised data.
+        NaN or inf in the expression or the gene vectors (named with counts and the first
+        cell and gene); negative expression with ``weights="expression"`` or ``"idf"`` (e.g.
+        scaled data: pass a layer or ``use_raw=True`` with log-normalised data).
     """
     adata = adata.copy() if copy else adata
     key_added = key_added or use_rep
@@ -137,32 +148,32 @@ def cell_embeddings(
         expression = adata.X
         where = "X"
     genes = np.asarray(adata.varm[use_rep], dtype=np.float32)
-    found = ~check_finite(genes, f"adata.varm[{use_rep!r}]", rows=adata.var_names, nan_rows_ok=True,
-                          fix="a gene without a vector is a row of NaN; any other NaN or inf is an error")
-    if not found.any():
+    check_finite(genes, f"adata.varm[{use_rep!r}]", rows=adata.var_names, nan_rows_ok=True,
+                 fix="a gene without a vector is a row of NaN; any other NaN or inf is an error")
+    if not (~np.isnan(genes).all(axis=1)).any():
         raise ValueError(f"no gene has an embedding in adata.varm[{use_rep!r}]")
     check_finite(expression, f"adata.{where}", rows=adata.obs_names, columns=adata.var_names,
                  fix="cell embeddings would be NaN or zero; fill or drop those values (e.g. np.nan_to_num, or "
                      "subset the cells) first")
-    weights = expression[:, found]
-    minimum = (weights.data.min() if weights.nnz else 0.0) if sparse.issparse(weights) else np.min(weights)
-    if minimum < 0:
-        raise ValueError(f"adata.{where} has negative values (min {minimum:.3g}), as scaled data does; cell "
-                         "embeddings weight genes by expression, so pass log-normalised data (layer= or use_raw=True)")
-    cells = np.asarray(weights @ genes[found], dtype=np.float32)
-    totals = np.asarray(weights.sum(axis=1), dtype=np.float32).reshape(-1)
-    empty = totals <= 0
-    if empty.any():
-        warnings.warn(f"{int(empty.sum())} cells express none of the embedded genes; their embedding is zero",
+    if weights != "zscore":
+        minimum = (expression.data.min() if expression.nnz else 0.0) if sparse.issparse(expression) \
+            else np.min(expression)
+        if minimum < 0:
+            raise ValueError(f"adata.{where} has negative values (min {minimum:.3g}), as scaled data does; "
+                             f"weights={weights!r} weighs genes by expression, so pass log-normalised data "
+                             "(layer= or use_raw=True)")
+    cells, info = _embed.cell_vectors(expression, genes, weights=weights, center=center, remove_pcs=remove_pcs,
+                                      cells=adata.obs_names, genes=adata.var_names)
+    if info["n_empty_cells"]:
+        warnings.warn(f"{info['n_empty_cells']} cells express none of the embedded genes; their embedding is zero",
                       UserWarning, stacklevel=2)
-    norms = np.linalg.norm(cells, axis=1, keepdims=True)
-    cells = np.divide(cells, norms, out=np.zeros_like(cells), where=norms > 0)
     adata.obsm[key_added] = cells
-    info = adata.uns.get(key_added, {})
-    info = dict(info) if isinstance(info, dict) else {}
-    info["cells"] = {"use_rep": use_rep, "expression": where, "n_genes_used": int(found.sum()),
-                     "n_empty_cells": int(empty.sum()), "recipe": "expression-weighted mean, L2-normalised"}
-    adata.uns[key_added] = info
+    previous = adata.uns.get(key_added, {})
+    previous = dict(previous) if isinstance(previous, dict) else {}
+    previous["cells"] = {"use_rep": use_rep, "expression": where, **info,
+                         "recipe": f"weighted sum ({info['weights']} weights"
+                                   + (", centred gene vectors" if info["center"] else "")
+                                   + (f", top {info['remove_pcs']} directions removed" if info["remove_pcs"] else "")
+                                   + "), L2-normalised"}
+    adata.uns[key_added] = previous
     return adata if copy else None
-
-

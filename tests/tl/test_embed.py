@@ -60,9 +60,14 @@ def test_cell_embeddings_are_expression_weighted_unit_vectors(real_kb, adata, ti
     assert (cells[0] == 0).all()
     genes, found = adata.varm["X_bft"], adata.var["X_bft_found"].to_numpy()
     x = adata.X.toarray()
-    expected = x[5, found] @ genes[found]
-    np.testing.assert_allclose(cells[5], expected / np.linalg.norm(expected), rtol=1e-5)
+    centred = genes[found] - genes[found].mean(axis=0)  # the default recipe: GenePT-w on centred gene vectors
+    expected = x[5, found] @ centred
+    np.testing.assert_allclose(cells[5], expected / np.linalg.norm(expected), rtol=1e-5, atol=1e-6)
     assert adata.uns["X_bft"]["cells"]["n_genes_used"] == 4
+    assert adata.uns["X_bft"]["cells"]["center"] is True
+    published = bftbio.tl.cell_embeddings(adata, center=False, key_added="X_genept", copy=True).obsm["X_genept"]
+    expected = x[5, found] @ genes[found]  # GenePT-w as published
+    np.testing.assert_allclose(published[5], expected / np.linalg.norm(expected), rtol=1e-5, atol=1e-6)
     assert "params" in adata.uns["X_bft"]  # the gene parameters are kept
 
 

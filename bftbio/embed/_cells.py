@@ -1,0 +1,123 @@
+"""Cell vectors from gene vectors: weighted sums of a cell's genes' vectors (GenePT-w and variants)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+
+from .._checks import check_finite
+
+WEIGHTS = ("expression", "zscore", "idf")
+#: The recipe :func:`cell_vectors` and ``tl.cell_embeddings`` use unless told otherwise: GenePT-w
+#: on centred gene vectors, chosen on pbmc68k_reduced and reported on two other data sets
+#: (``benchmarks/bench_cells.py``; docs/embedding.md, "Cell embeddings").
+DEFAULT_RECIPE = {"weights": "expression", "center": True, "remove_pcs": 0}
+
+
+def _gene_matrix(gene_vectors: np.ndarray, center: bool, remove_pcs: int) -> np.ndarray:
+    """Gene vectors with their common part taken out: the mean, and the top ``remove_pcs`` directions."""
+    vectors = gene_vectors.astype(np.float64)
+    if center or remove_pcs:
+        vectors = vectors - vectors.mean(axis=0)
+    if remove_pcs:
+        if remove_pcs >= min(vectors.shape):
+            raise ValueError(f"remove_pcs={remove_pcs} must be smaller than the {min(vectors.shape)} "
+                             "genes or dimensions of the gene vectors")
+        _, _, top = np.linalg.svd(vectors, full_matrices=False)
+        top = top[:remove_pcs]
+        vectors = vectors - (vectors @ top.T) @ top
+    return vectors
+
+
+def cell_vectors(
+    expression,
+    gene_vectors,
+    *,
+    weights: str = DEFAULT_RECIPE["weights"],
+    center: bool = DEFAULT_RECIPE["center"],
+    remove_pcs: int = DEFAULT_RECIPE["remove_pcs"],
+    cells: Sequence | None = None,
+    genes: Sequence | None = None,
+) -> tuple[np.ndarray, dict]:
+    """One unit vector per cell: the cell's genes' vectors, weighted by its expression, summed.
+
+    Parameters
+    ----------
+    expression
+        Cells × genes, log-normalised (dense or scipy sparse); NaN or inf is an error.
+    gene_vectors
+        Genes × dimensions; a row of NaN is a gene without a vector (left out, counted).
+    weights
+        How a cell weighs each gene: ``"expression"`` (its log-normalised expression, as GenePT-w;
+        needs non-negative values), ``"zscore"`` (expression standardised per gene across cells:
+        genes above their mean pull the cell towards their vector, genes below push it away),
+        or ``"idf"`` (expression times the gene's specificity, log(n_cells / cells expressing it)).
+    center
+        Subtract the mean gene vector first. Vectors from one sentence encoder share a large
+        common direction, which an average of hundreds of them amplifies.
+    remove_pcs
+        Also remove the top principal directions of the gene vectors ("all but the top").
+    cells, genes
+        Labels for error messages.
+
+    Returns
+    -------
+    ``(vectors, info)``: cells × dimensions, L2-normalised (a cell that expresses no gene with
+    a vector gets a zero row, counted in ``info["n_empty_cells"]``), and a dict of the recipe,
+    ``n_genes_used`` and ``n_empty_cells``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bftbio.embed import cell_vectors
+    >>> v, info = cell_vectors(np.array([[1.0, 0.0], [0.0, 2.0]]), np.eye(2), weights="expression", center=False)
+    >>> v.tolist(), info["n_genes_used"]
+    ([[1.0, 0.0], [0.0, 1.0]], 2)
+    """
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights must be one of {WEIGHTS}, got {weights!r}")
+    if not isinstance(remove_pcs, (int, np.integer)) or remove_pcs < 0:
+        raise ValueError(f"remove_pcs must be a non-negative integer, got {remove_pcs!r}")
+    gene_vectors = np.asarray(gene_vectors, dtype=np.float32)
+    if gene_vectors.ndim != 2 or expression.ndim != 2 or expression.shape[1] != gene_vectors.shape[0]:
+        raise ValueError(f"expression ({expression.shape}) must be cells x genes and gene_vectors "
+                         f"({gene_vectors.shape}) genes x dimensions, with the same genes")
+    found = ~check_finite(gene_vectors, "the gene vectors", rows=genes, nan_rows_ok=True,
+                          fix="a gene without a vector is a row of NaN; any other NaN or inf is an error")
+    if not found.any():
+        raise ValueError("no gene has a vector")
+    check_finite(expression, "the expression", rows=cells, columns=genes,
+                 fix="cell vectors would be NaN or zero; fill or drop those values (e.g. np.nan_to_num, or "
+                     "subset the cells) first")
+    x = expression[:, found]
+    x = x.tocsr().astype(np.float64) if sparse.issparse(x) else np.asarray(x, dtype=np.float64)
+    minimum = (x.data.min() if x.nnz else 0.0) if sparse.issparse(x) else (x.min() if x.size else 0.0)
+    if minimum < 0 and weights != "zscore":
+        raise ValueError(f"the expression has negative values (min {minimum:.3g}), as scaled data does; "
+                         f"weights={weights!r} weighs genes by expression, so pass log-normalised data")
+    vectors = _gene_matrix(gene_vectors[found], center, remove_pcs)
+    n_cells = x.shape[0]
+    expressed = np.asarray((x != 0).sum(axis=1)).reshape(-1)
+    if weights == "zscore":
+        # (x - mean) / sd @ V without densifying x: x @ (V / sd) - (mean / sd) @ V.
+        mean = np.asarray(x.mean(axis=0)).reshape(-1)
+        square = np.asarray(x.multiply(x).mean(axis=0) if sparse.issparse(x) else (x * x).mean(axis=0)).reshape(-1)
+        sd = np.sqrt(np.maximum(square - mean**2, 0))
+        scale = np.divide(1.0, sd, out=np.zeros_like(sd), where=sd > 0)  # constant genes carry nothing
+        out = x @ (vectors * scale[:, None]) - (mean * scale) @ vectors
+    else:
+        if weights == "idf":
+            cells_expressing = np.asarray((x > 0).sum(axis=0)).reshape(-1)
+            x = x @ sparse.diags(np.log(n_cells / (1.0 + cells_expressing)).clip(min=0)) if sparse.issparse(x) \
+                else x * np.log(n_cells / (1.0 + cells_expressing)).clip(min=0)
+        out = x @ vectors
+    out = np.asarray(out, dtype=np.float64)
+    empty = expressed == 0
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    out = np.divide(out, norms, out=np.zeros_like(out), where=norms > 0).astype(np.float32)
+    out[empty] = 0.0
+    info = {"weights": weights, "center": bool(center), "remove_pcs": int(remove_pcs),
+            "n_genes_used": int(found.sum()), "n_empty_cells": int(empty.sum())}
+    return out, info
