@@ -9,6 +9,7 @@ from scipy import sparse
 
 from .._checks import check_finite
 
+#: How a cell may weigh its genes (see :func:`cell_vectors`).
 WEIGHTS = ("expression", "zscore", "idf")
 #: The recipe :func:`cell_vectors` and ``tl.cell_embeddings`` use unless told otherwise: GenePT-w
 #: on centred gene vectors, chosen on pbmc68k_reduced and reported on two other data sets

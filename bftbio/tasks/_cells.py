@@ -33,6 +33,7 @@ DEFAULT_CELL_METHODS = {
     "random gene vectors": "random",
     "knowledge": {"source": "knowledge"},
 }
+#: The metrics of the cell-level benchmark, in the order it reports them.
 CELL_METRICS = ("ari_kmeans", "nmi_kmeans", "ari_leiden", "nmi_leiden", "f1_knn", "f1_logistic")
 
 
