@@ -43,13 +43,30 @@ def _gguf_cache_dir(name: str, version: str) -> Path:
     return settings.cachedir / "models" / f"{slug}-gguf-{version}"
 
 
+@contextlib.contextmanager
+def _plain_gguf_bar():
+    """transformers' GGUF reader draws its own tqdm bar; off a terminal it would fill logs with
+    carriage returns, so there it iterates without one."""
+    import transformers.modeling_gguf_pytorch_utils as gguf_utils
+
+    bar = getattr(gguf_utils, "tqdm", None)
+    if bar is None or (settings.progress and sys.stderr.isatty()):
+        yield
+        return
+    gguf_utils.tqdm = lambda iterable, *args, **kwargs: iterable
+    try:
+        yield
+    finally:
+        gguf_utils.tqdm = bar
+
+
 def _convert_gguf(gguf_path: Path, target: Path) -> None:
     """Dequantize a GGUF file once into a plain safetensors folder (atomic)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     logger.info("converting %s to safetensors in %s (one time, ~15-30 s)", gguf_path.name, target)
-    with quiet_loading():  # the GGUF reader draws bars too
+    with quiet_loading(), _plain_gguf_bar():
         tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
         model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name,
                                                      dtype=torch.float32)
