@@ -41,6 +41,7 @@ def cell_vectors(
     remove_pcs: int = DEFAULT_RECIPE["remove_pcs"],
     cells: Sequence | None = None,
     genes: Sequence | None = None,
+    names: tuple[str, str] = ("the expression", "the gene vectors"),
 ) -> tuple[np.ndarray, dict]:
     """One unit vector per cell: the cell's genes' vectors, weighted by its expression, summed.
 
@@ -62,6 +63,9 @@ def cell_vectors(
         Also remove the top principal directions of the gene vectors ("all but the top").
     cells, genes
         Labels for error messages.
+    names
+        How error messages name the expression and the gene vectors (``tl.cell_embeddings``
+        passes ``"adata.X"``, ``"adata.varm['X_bft']"``, ...).
 
     Returns
     -------
@@ -85,19 +89,20 @@ def cell_vectors(
     if gene_vectors.ndim != 2 or expression.ndim != 2 or expression.shape[1] != gene_vectors.shape[0]:
         raise ValueError(f"expression ({expression.shape}) must be cells x genes and gene_vectors "
                          f"({gene_vectors.shape}) genes x dimensions, with the same genes")
-    found = ~check_finite(gene_vectors, "the gene vectors", rows=genes, nan_rows_ok=True,
+    found = ~check_finite(gene_vectors, names[1], rows=genes, nan_rows_ok=True,
                           fix="a gene without a vector is a row of NaN; any other NaN or inf is an error")
     if not found.any():
-        raise ValueError("no gene has a vector")
-    check_finite(expression, "the expression", rows=cells, columns=genes,
+        raise ValueError(f"no gene has a vector in {names[1]}")
+    check_finite(expression, names[0], rows=cells, columns=genes,
                  fix="cell vectors would be NaN or zero; fill or drop those values (e.g. np.nan_to_num, or "
                      "subset the cells) first")
     x = expression[:, found]
     x = x.tocsr().astype(np.float64) if sparse.issparse(x) else np.asarray(x, dtype=np.float64)
     minimum = (x.data.min() if x.nnz else 0.0) if sparse.issparse(x) else (x.min() if x.size else 0.0)
     if minimum < 0 and weights != "zscore":
-        raise ValueError(f"the expression has negative values (min {minimum:.3g}), as scaled data does; "
-                         f"weights={weights!r} weighs genes by expression, so pass log-normalised data")
+        raise ValueError(f"{names[0]} has negative values (min {minimum:.3g}), as scaled data does; "
+                         f"weights={weights!r} weighs genes by expression, so pass log-normalised data "
+                         "(tl.cell_embeddings: layer= or use_raw=True), or weights='zscore'")
     vectors = _gene_matrix(gene_vectors[found], center, remove_pcs)
     n_cells = x.shape[0]
     expressed = np.asarray((x != 0).sum(axis=1)).reshape(-1)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy import sparse
 
 from .. import embed as _embed
-from .._checks import check_finite
 from ..embed import DEFAULT_RECIPE
 
 
@@ -148,22 +146,9 @@ def cell_embeddings(
         expression = adata.X
         where = "X"
     genes = np.asarray(adata.varm[use_rep], dtype=np.float32)
-    check_finite(genes, f"adata.varm[{use_rep!r}]", rows=adata.var_names, nan_rows_ok=True,
-                 fix="a gene without a vector is a row of NaN; any other NaN or inf is an error")
-    if not (~np.isnan(genes).all(axis=1)).any():
-        raise ValueError(f"no gene has an embedding in adata.varm[{use_rep!r}]")
-    check_finite(expression, f"adata.{where}", rows=adata.obs_names, columns=adata.var_names,
-                 fix="cell embeddings would be NaN or zero; fill or drop those values (e.g. np.nan_to_num, or "
-                     "subset the cells) first")
-    if weights != "zscore":
-        minimum = (expression.data.min() if expression.nnz else 0.0) if sparse.issparse(expression) \
-            else np.min(expression)
-        if minimum < 0:
-            raise ValueError(f"adata.{where} has negative values (min {minimum:.3g}), as scaled data does; "
-                             f"weights={weights!r} weighs genes by expression, so pass log-normalised data "
-                             "(layer= or use_raw=True)")
     cells, info = _embed.cell_vectors(expression, genes, weights=weights, center=center, remove_pcs=remove_pcs,
-                                      cells=adata.obs_names, genes=adata.var_names)
+                                      cells=adata.obs_names, genes=adata.var_names,
+                                      names=(f"adata.{where}", f"adata.varm[{use_rep!r}]"))
     if info["n_empty_cells"]:
         warnings.warn(f"{info['n_empty_cells']} cells express none of the embedded genes; their embedding is zero",
                       UserWarning, stacklevel=2)
