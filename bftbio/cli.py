@@ -214,7 +214,7 @@ def _cmd_bench_cells(args: argparse.Namespace) -> int:
     from .tasks import benchmark_cells
 
     _refuse_to_overwrite(args, args.out)
-    menu = {"pca": "pca", "expression": "expression", "random": "random"}
+    menu = {"pca": "pca", "expression": "expression", "random": "random", "sentence": "sentence"}
     specs = {name: spec for name, spec in _embedding_specs(args).items() if name not in menu}
     specs = {**{name: menu[name] for name in args.methods if name in menu}, **specs}
     recipe = {"weights": args.weights, "center": not args.no_center, "remove_pcs": args.remove_pcs}
@@ -447,8 +447,9 @@ def build_parser() -> argparse.ArgumentParser:
                               help="cell embeddings on real labelled single-cell data beside PCA and random vectors")
     bc.add_argument("--datasets", nargs="+", default=["pbmc68k_reduced", "oligodendroglioma", "wu2020"],
                     choices=["pbmc68k_reduced", "oligodendroglioma", "wu2020"])
-    bc.add_argument("--methods", nargs="+", default=["pca", "expression", "random", "knowledge"],
-                    choices=["pca", "expression", "random", "knowledge", "hidden", "profile"])
+    bc.add_argument("--methods", nargs="+", default=["pca", "expression", "random", "knowledge", "sentence"],
+                    choices=["pca", "expression", "random", "knowledge", "hidden", "profile", "sentence"],
+                    help="rows; 'sentence' is GenePT-s (each cell's top genes as a sentence, embedded)")
     bc.add_argument("--weights", default="expression", choices=["expression", "zscore", "idf"],
                     help="the recipe's gene weights (see bftbio.embed.cell_vectors)")
     bc.add_argument("--no-center", action="store_true", help="GenePT-w as published: gene vectors not centred")

@@ -1,7 +1,7 @@
 """Gene embeddings: model-written (or knowledge-base) profiles, embedded by a sentence encoder."""
 
-from ._cells import DEFAULT_RECIPE, WEIGHTS, cell_vectors
+from ._cells import DEFAULT_RECIPE, SENTENCE_GENES, WEIGHTS, cell_sentence_vectors, cell_sentences, cell_vectors
 from ._embed import KNOWLEDGE_OPTIONS, MAX_CHARS, PROFILE_PROMPT, PROMPT_VERSION, SOURCES, embed_genes, gene_profiles
 
-__all__ = ["DEFAULT_RECIPE", "KNOWLEDGE_OPTIONS", "MAX_CHARS", "PROFILE_PROMPT", "PROMPT_VERSION", "SOURCES",
-           "WEIGHTS", "cell_vectors", "embed_genes", "gene_profiles"]
+__all__ = ["DEFAULT_RECIPE", "KNOWLEDGE_OPTIONS", "MAX_CHARS", "PROFILE_PROMPT", "PROMPT_VERSION", "SENTENCE_GENES",
+           "SOURCES", "WEIGHTS", "cell_sentence_vectors", "cell_sentences", "cell_vectors", "embed_genes", "gene_profiles"]

@@ -127,3 +127,108 @@ def cell_vectors(
     info = {"weights": weights, "center": bool(center), "remove_pcs": int(remove_pcs),
             "n_genes_used": int(found.sum()), "n_empty_cells": int(empty.sum())}
     return out, info
+
+
+#: How many of a cell's genes its sentence names (GenePT-s), most expressed first. With gene
+#: symbols of 2–4 word pieces each, 50 names fit the default encoder's 256-token window.
+SENTENCE_GENES = 50
+
+
+def cell_sentences(
+    expression,
+    genes: Sequence[str],
+    *,
+    n_genes: int = SENTENCE_GENES,
+    cells: Sequence | None = None,
+    name: str = "the expression",
+) -> list[str]:
+    """Each cell as a sentence: its ``n_genes`` most expressed genes, highest first (GenePT-s).
+
+    Genes a cell does not express (0) are left out, so a cell expressing nothing gets ``""``;
+    ties keep the genes' order. Negative values (scaled data) are an error: the order must
+    be of expression.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bftbio.embed import cell_sentences
+    >>> cell_sentences(np.array([[0.0, 2.0, 1.0], [0.0, 0.0, 0.0]]), ["CD3E", "MS4A1", "LYZ"])
+    ['MS4A1 LYZ', '']
+    """
+    genes = [str(g) for g in genes]
+    if expression.ndim != 2 or expression.shape[1] != len(genes):
+        raise ValueError(f"expression ({expression.shape}) must be cells x genes with one name per gene "
+                         f"({len(genes)} names)")
+    if not isinstance(n_genes, (int, np.integer)) or n_genes < 1:
+        raise ValueError(f"n_genes must be a positive integer, got {n_genes!r}")
+    check_finite(expression, name, rows=cells, columns=genes,
+                 fix="fill or drop those values (e.g. np.nan_to_num, or subset the cells) first")
+    x = expression.tocsr() if sparse.issparse(expression) else np.asarray(expression)
+    sentences = []
+    for i in range(x.shape[0]):
+        if sparse.issparse(x):
+            row = x[i]
+            where, values = row.indices, row.data
+        else:
+            where = np.flatnonzero(x[i])
+            values = x[i, where]
+        if len(values) and values.min() < 0:
+            raise ValueError(f"{name} has negative values (cell {i if cells is None else cells[i]!r}), as scaled data "
+                             "does; a cell sentence orders genes by expression, so pass log-normalised data "
+                             "(tl.cell_sentence_embeddings: layer= or use_raw=True)")
+        keep = values > 0
+        where, values = np.asarray(where)[keep], values[keep]
+        order = np.lexsort((where, -values))[:n_genes]  # highest first, ties by gene position
+        sentences.append(" ".join(genes[j] for j in where[order]))
+    return sentences
+
+
+def cell_sentence_vectors(
+    expression,
+    genes: Sequence[str],
+    *,
+    n_genes: int = SENTENCE_GENES,
+    encoder="default",
+    store=None,
+    cache: bool = True,
+    progress: bool | None = None,
+    cells: Sequence | None = None,
+    name: str = "the expression",
+) -> tuple[np.ndarray, dict]:
+    """GenePT-s: each cell's sentence (:func:`cell_sentences`) embedded by the sentence encoder.
+
+    Sentences are encoded once and kept in the store (keyed by the sentence and the
+    encoder), so a second call encodes nothing.
+
+    Returns
+    -------
+    ``(vectors, info)``: cells × the encoder's dimension, unit rows (a cell expressing no gene
+    gets a zero row, counted in ``info["n_empty_cells"]``), and ``info`` with ``genes_per_sentence``,
+    ``encoder``, ``n_empty_cells`` and ``n_truncated`` (sentences longer than the encoder's
+    window, of which it read only the start).
+    """
+    from ..models import encoder_record, session_encoder
+    from ..store import cached_vectors, open_store
+
+    sentences = cell_sentences(expression, genes, n_genes=n_genes, cells=cells, name=name)
+    enc = session_encoder(encoder)
+    lengths = [len(ids) for ids in enc.tokenizer([s for s in sentences if s], truncation=False, verbose=False)["input_ids"]]
+    n_truncated = int(sum(n > enc.max_length for n in lengths))
+    the_store = open_store(store, cache=cache)
+    texts = [s for s in dict.fromkeys(sentences) if s]
+
+    def compute(missing: list[str], save) -> None:
+        chunks = [missing[i : i + 512] for i in range(0, len(missing), 512)]
+        from .._settings import progress as progress_display
+
+        for chunk in progress_display(chunks, "encoding cell sentences", unit="chunk", show=progress):
+            save(chunk, enc.encode(chunk, progress=False))
+
+    found = cached_vectors(the_store, "text_vector", encoder_record(enc), texts, compute)
+    out = np.zeros((len(sentences), enc.dim), dtype=np.float32)
+    for i, sentence in enumerate(sentences):
+        if sentence:
+            out[i] = found[sentence]
+    info = {"method": "sentence", "genes_per_sentence": int(n_genes), "encoder": enc.name,
+            "n_empty_cells": int(sum(not s for s in sentences)), "n_truncated": n_truncated}
+    return out, info

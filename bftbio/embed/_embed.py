@@ -29,7 +29,7 @@ from ..models import (
     session_encoder,
     session_llm,
 )
-from ..store import Store, cached_texts, open_store
+from ..store import Store, cached_texts, cached_vectors, open_store
 
 #: Bump when the prompt or the post-processing of profiles changes: old cache entries are then not reused.
 PROMPT_VERSION = "1"
@@ -166,48 +166,30 @@ def gene_profiles(
 def _text_vectors(symbols, source, model, adapter, encoder, *, max_new_tokens, batch_size, store, progress):
     llm_params = llm_record(model, adapter) if source == "profile" else None
     params = {**_text_params(source, llm_params, max_new_tokens), **encoder_record(encoder)}
-    vectors: dict[str, np.ndarray] = {}
-    namespace = None
-    if store is not None:
-        namespace = store.namespace(f"{source}_vector", params)
-        vectors = store.get_vectors(namespace, symbols)
-    missing = [s for s in symbols if s not in vectors]
-    if missing:
+
+    def compute(missing: list[str], save) -> None:
         texts = _profile_texts(missing, source, model, adapter, llm_params, max_new_tokens=max_new_tokens,
                                batch_size=batch_size, store=store, progress=progress)
         enc = session_encoder(encoder)
         chunks = [missing[i : i + _ENCODE_CHUNK] for i in range(0, len(missing), _ENCODE_CHUNK)]
-        chunks = progress_display(chunks, "encoding profiles", unit="chunk", show=progress)
-        for chunk in chunks:
-            array = enc.encode([texts[s] for s in chunk], progress=False)
-            if store is not None:
-                store.put_vectors(namespace, chunk, array)
-            vectors.update(zip(chunk, array))
-    return vectors, params
+        for chunk in progress_display(chunks, "encoding profiles", unit="chunk", show=progress):
+            save(chunk, enc.encode([texts[s] for s in chunk], progress=False))
+
+    return cached_vectors(store, f"{source}_vector", params, symbols, compute), params
 
 
 def _hidden_vectors(symbols, model, adapter, *, batch_size, store, progress):
     llm_params = llm_record(model, adapter)
     params = {"source": "hidden", **llm_params, "prompt_version": PROMPT_VERSION, "prompt": PROFILE_PROMPT,
               "pooling": "mean of the last hidden layer over the prompt tokens, positions from the attention mask"}
-    vectors: dict[str, np.ndarray] = {}
-    namespace = None
-    if store is not None:
-        namespace = store.namespace("hidden_vector", params)
-        vectors = store.get_vectors(namespace, symbols)
-    missing = [s for s in symbols if s not in vectors]
-    if missing:
+
+    def compute(missing: list[str], save) -> None:
         llm = session_llm(model, adapter, record=llm_params)
-
-        def save(indices, array) -> None:
-            keys = [missing[i] for i in indices]
-            if store is not None:
-                store.put_vectors(namespace, keys, array)
-            vectors.update(zip(keys, array))
-
         mean_hidden_states(llm, [PROFILE_PROMPT.format(gene=s) for s in missing],
-                           batch_size=32 if batch_size == "auto" else batch_size, progress=progress, on_batch=save)
-    return vectors, params
+                           batch_size=32 if batch_size == "auto" else batch_size, progress=progress,
+                           on_batch=lambda indices, array: save([missing[i] for i in indices], array))
+
+    return cached_vectors(store, "hidden_vector", params, symbols, compute), params
 
 
 def embed_genes(

@@ -6,10 +6,12 @@ from ._store import (
     StoreError,
     StoreIntegrityWarning,
     cached_texts,
+    cached_vectors,
     default_store,
     namespace_id,
     open_store,
 )
 
-__all__ = ["VERSION", "Store", "StoreError", "StoreIntegrityWarning", "cached_texts", "default_store",
+__all__ = ["VERSION", "Store", "StoreError", "StoreIntegrityWarning", "cached_texts", "cached_vectors",
+           "default_store",
            "namespace_id", "open_store"]

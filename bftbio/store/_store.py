@@ -561,6 +561,33 @@ def cached_texts(store: Store | None, kind: str, params: Mapping, keys: Sequence
     return texts
 
 
+def cached_vectors(store: Store | None, kind: str, params: Mapping, keys: Sequence[str],
+                   compute: Callable[[list[str], Callable[[Sequence[str], np.ndarray], None]], None]
+                   ) -> dict[str, np.ndarray]:
+    """The vector of every key: what ``store`` holds under ``(kind, params)``, and the rest computed.
+
+    The vector counterpart of :func:`cached_texts`: ``compute(missing, save)`` gets the keys
+    the store lacks, in first-seen order, and calls ``save(keys, array)`` (one row per key)
+    as results arrive; each call is committed at once. With ``store=None`` everything is
+    computed and nothing kept.
+    """
+    namespace = store.namespace(kind, params) if store is not None else None
+    vectors = store.get_vectors(namespace, keys) if store is not None else {}
+    missing = [k for k in dict.fromkeys(keys) if k not in vectors]
+    if missing:
+        def save(batch_keys: Sequence[str], array: np.ndarray) -> None:
+            array = np.asarray(array, dtype=np.float32)
+            if store is not None:
+                store.put_vectors(namespace, batch_keys, array)
+            vectors.update(zip(batch_keys, array))
+
+        compute(missing, save)
+        lost = [k for k in missing if k not in vectors]
+        if lost:
+            raise RuntimeError(f"{kind}: {len(lost)} of {len(missing)} vectors were never saved, e.g. {lost[0]!r}")
+    return vectors
+
+
 def open_store(store: Store | str | os.PathLike | None = None, *, cache: bool = True) -> Store | None:
     """The store a feature reads and writes: the ``store`` given (a :class:`Store` or a path), else the default one.
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..datasets import cell_dataset
-from ..embed import DEFAULT_RECIPE, cell_vectors, embed_genes
+from ..embed import DEFAULT_RECIPE, cell_sentence_vectors, cell_vectors, embed_genes
 from ._interaction import random_embeddings
 
 TASK = "cells"
@@ -32,6 +32,7 @@ DEFAULT_CELL_METHODS = {
     "HVG expression": "expression",
     "random gene vectors": "random",
     "knowledge": {"source": "knowledge"},
+    "cell sentences (GenePT-s)": "sentence",
 }
 #: The metrics of the cell-level benchmark, in the order it reports them.
 CELL_METRICS = ("ari_kmeans", "nmi_kmeans", "ari_leiden", "nmi_leiden", "f1_knn", "f1_logistic")
@@ -69,6 +70,17 @@ def _representation(adata, spec, *, recipe: Mapping, seed: int, store, encoder) 
         return sc.pp.pca(scaled, n_comps=n, random_state=seed), {"n_components": n}
     if spec == "expression":
         return adata.X.toarray(), {"n_genes": adata.n_vars}
+    if callable(spec):
+        out = spec(adata)
+        vectors, info = out if isinstance(out, tuple) else (out, {})
+        vectors = np.asarray(vectors)
+        if vectors.ndim != 2 or len(vectors) != adata.n_obs:
+            raise ValueError(f"a callable cell method must return cells x dimensions ({adata.n_obs} rows), "
+                             f"got shape {vectors.shape}")
+        return vectors, dict(info)
+    if spec == "sentence":
+        return cell_sentence_vectors(adata.X, list(adata.var_names), encoder=encoder, store=store,
+                                     cells=adata.obs_names, progress=False)
     if spec == "random":
         genes = random_embeddings(list(adata.var_names), dim=384, seed=seed).to_numpy()
     elif isinstance(spec, Mapping):
@@ -80,7 +92,7 @@ def _representation(adata, spec, *, recipe: Mapping, seed: int, store, encoder) 
             warnings.filterwarnings("ignore", message=".*names match several genes.*")
             genes = embed_genes(list(adata.var_names), **options).to_numpy()
     else:
-        raise ValueError(f"a cell method is 'pca', 'expression', 'random' or a dict of embed_genes options, "
+        raise ValueError(f"a cell method is 'pca', 'expression', 'random', 'sentence' or a dict of embed_genes options, "
                          f"got {spec!r}")
     vectors, info = cell_vectors(adata.X, genes, **dict(recipe), cells=adata.obs_names, genes=adata.var_names)
     return vectors, info
@@ -189,7 +201,9 @@ def benchmark_cells(
     methods
         ``{row name: spec}``; a spec is ``"pca"`` (30 principal components of the scaled
         expression), ``"expression"`` (the log-normalised expression itself), ``"random"``
-        (random gene vectors through the same recipe) or a dict of
+        (random gene vectors through the same recipe), ``"sentence"`` (GenePT-s: each cell's
+        top genes as a sentence, embedded by ``encoder``; no gene vectors), a callable taking the
+        data set's AnnData and returning cells × dimensions (or ``(vectors, info)``), or a dict of
         :func:`bftbio.embed_genes` options (``{"source": "knowledge"}``, ``{"source":
         "hidden"}``, ``{"source": "profile", "adapter": ...}``). Default
         :data:`DEFAULT_CELL_METHODS`.
@@ -222,7 +236,7 @@ def benchmark_cells(
         adata = _genes(cell_dataset(name, path=None if data is None else f"{data}/{name}"), n_genes)
         labels = adata.obs["label"].to_numpy()
         for method, spec in methods.items():
-            variants = recipes if spec not in ("pca", "expression") else {"": {}}
+            variants = recipes if isinstance(spec, Mapping) or spec == "random" else {"": {}}
             for label, recipe in variants.items():
                 x, info = _representation(adata, spec, recipe=recipe, seed=seed, store=store, encoder=encoder)
                 table = evaluate_cell_embedding(x, labels, n_seeds=n_seeds, n_folds=n_folds, seed=seed)

@@ -1,4 +1,4 @@
-"""Gene embeddings in AnnData: ``varm`` for genes, ``obsm`` for cells (GenePT-w)."""
+"""Gene embeddings in AnnData: ``varm`` for genes, ``obsm`` for cells (GenePT-w and GenePT-s)."""
 
 from __future__ import annotations
 
@@ -71,6 +71,31 @@ def embed_genes(adata, *, key_added: str = "X_bft", gene_symbols: str | None = N
     return adata if copy else None
 
 
+def _expression(adata, layer: str | None, use_raw: bool | None):
+    """The expression to read, and where it came from (``X``, ``raw`` or ``layers[...]``), scanpy's rules."""
+    if layer is not None and use_raw:
+        raise ValueError("give either layer= or use_raw=True, not both")
+    if use_raw is None:
+        use_raw = layer is None and adata.raw is not None
+    if use_raw:
+        if adata.raw is None:
+            raise ValueError("use_raw=True but adata.raw is None")
+        missing = adata.var_names.difference(adata.raw.var_names)
+        if len(missing):
+            raise ValueError(f"{len(missing)} genes of adata.var are not in adata.raw (e.g. {list(missing[:3])})")
+        expression = adata.raw[:, adata.var_names].X
+        where = "raw"
+    elif layer is not None:
+        if layer not in adata.layers:
+            raise KeyError(f"adata.layers has no {layer!r} (layers: {list(adata.layers)})")
+        expression = adata.layers[layer]
+        where = f"layers[{layer!r}]"
+    else:
+        expression = adata.X
+        where = "X"
+    return expression, where
+
+
 def cell_embeddings(
     adata,
     *,
@@ -125,26 +150,7 @@ def cell_embeddings(
     key_added = key_added or use_rep
     if use_rep not in adata.varm:
         raise KeyError(f"adata.varm has no {use_rep!r}; run bftbio.tl.embed_genes(adata, key_added={use_rep!r}) first")
-    if layer is not None and use_raw:
-        raise ValueError("give either layer= or use_raw=True, not both")
-    if use_raw is None:
-        use_raw = layer is None and adata.raw is not None
-    if use_raw:
-        if adata.raw is None:
-            raise ValueError("use_raw=True but adata.raw is None")
-        missing = adata.var_names.difference(adata.raw.var_names)
-        if len(missing):
-            raise ValueError(f"{len(missing)} genes of adata.var are not in adata.raw (e.g. {list(missing[:3])})")
-        expression = adata.raw[:, adata.var_names].X
-        where = "raw"
-    elif layer is not None:
-        if layer not in adata.layers:
-            raise KeyError(f"adata.layers has no {layer!r} (layers: {list(adata.layers)})")
-        expression = adata.layers[layer]
-        where = f"layers[{layer!r}]"
-    else:
-        expression = adata.X
-        where = "X"
+    expression, where = _expression(adata, layer, use_raw)
     genes = np.asarray(adata.varm[use_rep], dtype=np.float32)
     cells, info = _embed.cell_vectors(expression, genes, weights=weights, center=center, remove_pcs=remove_pcs,
                                       cells=adata.obs_names, genes=adata.var_names,
@@ -160,5 +166,74 @@ def cell_embeddings(
                                    + (", centred gene vectors" if info["center"] else "")
                                    + (f", top {info['remove_pcs']} directions removed" if info["remove_pcs"] else "")
                                    + "), L2-normalised"}
+    adata.uns[key_added] = previous
+    return adata if copy else None
+
+
+def cell_sentence_embeddings(
+    adata,
+    *,
+    n_genes: int = _embed.SENTENCE_GENES,
+    key_added: str = "X_bft_sentence",
+    gene_symbols: str | None = None,
+    layer: str | None = None,
+    use_raw: bool | None = None,
+    encoder="default",
+    cache: bool = True,
+    store=None,
+    progress: bool | None = None,
+    copy: bool = False,
+):
+    """Cell embeddings from cell sentences (GenePT-s): each cell's top genes, embedded as text.
+
+    Each cell becomes the sentence of its ``n_genes`` most expressed genes, highest first
+    (:func:`bftbio.embed.cell_sentences`), and the sentence encoder embeds it. No gene
+    vectors are needed. ``sc.pp.neighbors(adata, use_rep=key_added)`` then works on it.
+
+    Parameters
+    ----------
+    adata
+        AnnData with log-normalised expression (genes of ``adata.var``).
+    n_genes
+        Genes named per cell. A sentence longer than the encoder's window is read only up to
+        the window; ``adata.uns[key_added]["cells"]["n_truncated"]`` counts them, with a warning.
+    key_added
+        The ``obsm`` key to write; parameters go to ``adata.uns[key_added]["cells"]``.
+    gene_symbols
+        Column of ``adata.var`` holding the gene names to write (default ``var_names``).
+    layer, use_raw
+        Where the expression comes from, as in :func:`cell_embeddings`.
+    encoder, cache, store, progress
+        The sentence encoder and the store that keeps its vectors (see :func:`bftbio.embed_genes`).
+    copy
+        Return a modified copy instead of writing into ``adata``.
+
+    Examples
+    --------
+    >>> import scanpy as sc, bftbio
+    >>> adata = sc.datasets.pbmc68k_reduced()  # doctest: +SKIP
+    >>> bftbio.tl.cell_sentence_embeddings(adata, use_raw=True)  # doctest: +SKIP
+    >>> adata.obsm["X_bft_sentence"].shape  # doctest: +SKIP
+    (700, 384)
+    """
+    adata = adata.copy() if copy else adata
+    if gene_symbols is not None and gene_symbols not in adata.var.columns:
+        raise KeyError(f"gene_symbols={gene_symbols!r} is not a column of adata.var (columns: {list(adata.var.columns)})")
+    names = adata.var[gene_symbols] if gene_symbols is not None else adata.var_names
+    expression, where = _expression(adata, layer, use_raw)
+    cells, info = _embed.cell_sentence_vectors(expression, [str(g) for g in names], n_genes=n_genes, encoder=encoder,
+                                               store=store, cache=cache, progress=progress, cells=adata.obs_names,
+                                               name=f"adata.{where}")
+    if info["n_empty_cells"]:
+        warnings.warn(f"{info['n_empty_cells']} cells express none of the genes; their embedding is zero",
+                      UserWarning, stacklevel=2)
+    if info["n_truncated"]:
+        warnings.warn(f"{info['n_truncated']} cell sentences are longer than the encoder's window and were read "
+                      f"only up to it; pass a smaller n_genes (now {n_genes})", UserWarning, stacklevel=2)
+    adata.obsm[key_added] = cells
+    previous = adata.uns.get(key_added, {})
+    previous = dict(previous) if isinstance(previous, dict) else {}
+    previous["cells"] = {"expression": where, **info,
+                         "recipe": f"sentence of each cell's top {n_genes} genes, embedded by {info['encoder']}"}
     adata.uns[key_added] = previous
     return adata if copy else None

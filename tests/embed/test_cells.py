@@ -73,3 +73,41 @@ def test_genes_without_vectors_are_left_out_and_bad_input_is_named():
     with pytest.raises(ValueError, match="the expression holds 1 NaN or infinite values"):
         cell_vectors(x, V)
     assert set(DEFAULT_RECIPE) == {"weights", "center", "remove_pcs"}
+
+
+def test_cell_sentences_order_genes_by_expression_and_leave_zeros_out():
+    from bftbio.embed import cell_sentences
+
+    x = np.array([[0.0, 2.0, 1.0, 2.0], [0.0, 0.0, 0.0, 0.0], [3.0, 0.0, 0.5, 0.0]])
+    genes = ["A", "B", "C", "D"]
+    assert cell_sentences(x, genes) == ["B D C", "", "A C"]  # ties keep the genes' order
+    assert cell_sentences(sparse.csr_matrix(x), genes) == ["B D C", "", "A C"]
+    assert cell_sentences(x, genes, n_genes=1) == ["B", "", "A"]
+    with pytest.raises(ValueError, match="negative values"):
+        cell_sentences(x - 1, genes)
+    with pytest.raises(ValueError, match="NaN"):
+        cell_sentences(np.where(x == 3.0, np.nan, x), genes)
+    with pytest.raises(ValueError, match="one name per gene"):
+        cell_sentences(x, genes[:3])
+    with pytest.raises(ValueError, match="n_genes"):
+        cell_sentences(x, genes, n_genes=0)
+
+
+def test_cell_sentence_vectors_are_the_encoded_sentences_and_cached(tiny_encoder, tmp_path, monkeypatch):
+    from bftbio.embed import cell_sentence_vectors, cell_sentences
+    from bftbio.store import Store
+
+    x = np.array([[0.0, 2.0, 1.0], [0.0, 0.0, 0.0], [3.0, 0.0, 0.5], [0.0, 2.0, 1.0]])
+    genes = ["TP53", "MDM2", "EGFR"]
+    with Store(tmp_path / "s.sqlite") as store:
+        out, info = cell_sentence_vectors(x, genes, encoder=tiny_encoder, store=store, progress=False)
+        expected = tiny_encoder.encode(cell_sentences(x, genes)[:1] + cell_sentences(x, genes)[2:3], progress=False)
+        np.testing.assert_allclose(out[[0, 2]], expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(out[0], out[3])  # the same sentence, the same vector
+        assert out[1].tolist() == [0.0] * out.shape[1] and info["n_empty_cells"] == 1 and info["n_truncated"] == 0
+        def refuse(*args, **kwargs):
+            raise AssertionError("the store held these sentences; nothing should be encoded")
+
+        monkeypatch.setattr(tiny_encoder, "encode", refuse)
+        again, _ = cell_sentence_vectors(x, genes, encoder=tiny_encoder, store=store, progress=False)
+        np.testing.assert_array_equal(out, again)

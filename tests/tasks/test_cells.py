@@ -57,6 +57,11 @@ def test_benchmark_on_a_packaged_data_set():
     wide = table.pivot_table(index="method", columns="metric", values="value")
     # Six cell types: chance macro-F1 is about 1/6; expression separates them far better.
     assert (wide["f1_knn"] > 0.5).all()
+    own = benchmark_cells(["oligodendroglioma"], {"own": lambda a: a.X.toarray()[:, :20]}, n_genes=300, n_seeds=1,
+                          n_folds=2)
+    assert set(own["method"]) == {"own"} and len(own) == len(CELL_METRICS)
+    with pytest.raises(ValueError, match="must return cells x dimensions"):
+        benchmark_cells(["oligodendroglioma"], {"bad": lambda a: np.zeros(3)}, n_genes=50, n_seeds=1, n_folds=2)
     with pytest.raises(ValueError, match="a cell method is"):
         benchmark_cells(["oligodendroglioma"], {"x": "umap"}, n_genes=50, n_seeds=1, n_folds=2)
     assert isinstance(table, pd.DataFrame)

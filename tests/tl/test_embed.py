@@ -118,3 +118,23 @@ def test_pbmc68k_reduced_in_a_scanpy_workflow(real_kb, store):
     sc.pp.neighbors(data, use_rep="X_bft")
     sc.tl.umap(data)
     assert data.obsm["X_umap"].shape == (data.n_obs, 2)
+
+
+def test_cell_sentence_embeddings_write_obsm_and_uns(adata, tiny_encoder, store):
+    with pytest.warns(UserWarning, match="1 cells express none"):
+        out = bftbio.tl.cell_sentence_embeddings(adata, encoder=tiny_encoder, store=store, n_genes=3, copy=True)
+    assert "X_bft_sentence" not in adata.obsm  # copy=True leaves the input alone
+    vectors = out.obsm["X_bft_sentence"]
+    assert vectors.shape == (30, 16) and not vectors[0].any()
+    np.testing.assert_allclose(np.linalg.norm(vectors[1:], axis=1), 1, rtol=1e-5)
+    info = out.uns["X_bft_sentence"]["cells"]
+    assert info["expression"] == "X" and info["genes_per_sentence"] == 3 and info["n_empty_cells"] == 1
+    bftbio.tl.cell_sentence_embeddings(adata, encoder=tiny_encoder, store=store, gene_symbols="symbol",
+                                       key_added="s")
+    assert adata.obsm["s"].shape == (30, 16)
+    scaled = adata.copy()
+    scaled.X = scaled.X.toarray() - 1.0
+    with pytest.raises(ValueError, match="negative values"):
+        bftbio.tl.cell_sentence_embeddings(scaled, encoder=tiny_encoder, store=store)
+    with pytest.raises(KeyError, match="nope"):
+        bftbio.tl.cell_sentence_embeddings(adata, encoder=tiny_encoder, gene_symbols="nope")

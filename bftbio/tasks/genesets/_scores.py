@@ -17,7 +17,7 @@ import pandas as pd
 from ... import knowledge
 from ...metrics import rouge_scores
 from ...models import Encoder, encoder_record, session_encoder
-from ...store import Store, open_store
+from ...store import Store, cached_vectors, open_store
 
 TASK = "gene_set_naming"
 COLUMNS = ["task", "dataset", "split", "method", "metric", "value", "n"]
@@ -53,9 +53,7 @@ class _NameScorer:
     def __init__(self, encoder, background: Sequence[str], *, store: Store | None, progress) -> None:
         self._encoder = encoder
         self._store = store if isinstance(encoder, (str, Encoder)) else None  # a duck-typed encoder: no cache
-        self._namespace = None
-        if self._store is not None:
-            self._namespace = self._store.namespace("name_vector", {**encoder_record(encoder), "normalised": True})
+        self._params = {**encoder_record(encoder), "normalised": True}
         self.progress = progress
         unique: dict[str, str] = {}
         for name in background:
@@ -78,22 +76,18 @@ class _NameScorer:
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors of ``texts`` (from memory, the store, or the encoder)."""
         wanted = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        if wanted and self._store is not None:
-            self._vectors.update(self._store.get_vectors(self._namespace, wanted))
-            wanted = [t for t in wanted if t not in self._vectors]
         if wanted:
-            encode = self._model()
-            chunks = [wanted[i : i + _ENCODE_CHUNK] for i in range(0, len(wanted), _ENCODE_CHUNK)]
-            from ..._settings import progress as progress_display
+            def compute(missing: list[str], save) -> None:
+                from ..._settings import progress as progress_display
 
-            chunks = progress_display(chunks, "encoding names", unit="chunk", show=self.progress)
-            for chunk in chunks:
-                array = np.asarray(encode(chunk), dtype=np.float32)
-                norms = np.linalg.norm(array, axis=1, keepdims=True)
-                array = array / np.where(norms > 0, norms, 1)
-                if self._store is not None:
-                    self._store.put_vectors(self._namespace, chunk, array)
-                self._vectors.update(zip(chunk, array))
+                encode = self._model()
+                chunks = [missing[i : i + _ENCODE_CHUNK] for i in range(0, len(missing), _ENCODE_CHUNK)]
+                for chunk in progress_display(chunks, "encoding names", unit="chunk", show=self.progress):
+                    array = np.asarray(encode(chunk), dtype=np.float32)
+                    norms = np.linalg.norm(array, axis=1, keepdims=True)
+                    save(chunk, array / np.where(norms > 0, norms, 1))
+
+            self._vectors.update(cached_vectors(self._store, "name_vector", self._params, wanted, compute))
         if not len(texts):
             return np.zeros((0, 0), dtype=np.float32)
         return np.stack([self._vectors[t] for t in texts])
