@@ -245,7 +245,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     _refuse_to_overwrite(args, out)
     options = {"model": args.model, "adapter": args.adapter, "max_new_tokens": args.max_new_tokens,
-               "cache": not args.no_cache}
+               "cache": not args.no_cache, "store": args.store, "shard": args.shard}
     if args.profiles:
         table = embed.gene_profiles(genes, source=args.source, **options)
     else:
@@ -288,7 +288,18 @@ def _cmd_store(args: argparse.Namespace) -> int:
             return 1
     else:
         added = store.import_from(args.file)
-        print(f"imported {added['texts']} texts and {added['vectors']} vectors into {store.path}")
+        print(f"imported {added['texts']} texts and {added['vectors']} vectors into {store.path}"
+              + (f"; {added['conflicts']} entries differed and kept this store's value" if added["conflicts"] else ""))
+    return 0
+
+
+def _cmd_store_merge(args: argparse.Namespace) -> int:
+    from .store import merge_stores
+
+    totals = merge_stores(args.out, args.shards, overwrite=args.overwrite)
+    print(f"merged {totals['shards']} stores into {args.out}: {totals['texts']} texts, {totals['vectors']} vectors"
+          + (f"; {totals['conflicts']} entries differed between stores and kept the first's value"
+             if totals["conflicts"] else ""))
     return 0
 
 
@@ -398,6 +409,10 @@ def build_parser() -> argparse.ArgumentParser:
     em.add_argument("--max-new-tokens", type=int, default=128)
     em.add_argument("--profiles", action="store_true", help="write the profile texts instead of vectors")
     em.add_argument("--no-cache", action="store_true", help="neither read nor write the store")
+    em.add_argument("--store", default=None, help="store file (default: <cachedir>/store.sqlite)")
+    em.add_argument("--shard", default=None, metavar="I/N",
+                    help="only shard I of N (from 0) of the genes, by a hash of the symbol: N workers share a list, "
+                         "each with its own --store; `bftbio store merge` combines the stores")
     em.add_argument("--out", default=None, help="CSV file (default: print)")
     em.add_argument("--overwrite", action="store_true")
     em.set_defaults(func=_cmd_embed)
@@ -412,6 +427,12 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--overwrite", action="store_true")
     im = st_sub.add_parser("import", help="merge a shared store file into this one (checked first)")
     im.add_argument("file")
+    mg = st_sub.add_parser("merge", help="combine store files (e.g. the shards of `bftbio embed --shard`) into a "
+                                         "new one, each checked first")
+    mg.add_argument("shards", nargs="+", help="store files, in order of precedence")
+    mg.add_argument("--out", required=True, help="the merged store file to write")
+    mg.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    mg.set_defaults(func=_cmd_store_merge)
     ck = st_sub.add_parser("check", help="SQLite's integrity check and every entry's checksum; exit 1 if bad")
     ck.add_argument("--repair", action="store_true", help="drop the entries that fail (a damaged file is rebuilt "
                     "from what can be read and kept beside as <name>.damaged)")

@@ -68,6 +68,38 @@ def _resolve(genes) -> pd.Series:
     return knowledge.resolve_symbols(names, warn=True)
 
 
+def parse_shard(shard) -> tuple[int, int] | None:
+    """``"i/n"`` or ``(i, n)`` as ``(i, n)``, checked (``0 <= i < n``); None stays None."""
+    if shard is None:
+        return None
+    try:
+        i, n = (int(x) for x in (shard.split("/") if isinstance(shard, str) else shard))
+    except (TypeError, ValueError):
+        raise ValueError(f"shard must be 'i/n' or (i, n) with 0 <= i < n, got {shard!r}") from None
+    if n < 1 or not 0 <= i < n:
+        raise ValueError(f"shard must be 'i/n' or (i, n) with 0 <= i < n (shards are numbered from 0), got {shard!r}")
+    return i, n
+
+
+def shard_of(symbol: str, n: int) -> int:
+    """The shard (0 … n-1) an official symbol belongs to: a hash of the symbol, so the same on every machine
+    and for any order or subset of the gene list."""
+    digest = hashlib.blake2b(symbol.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % n
+
+
+def _in_shard(symbols: pd.Series, shard) -> pd.Series:
+    """The rows of ``symbols`` whose official symbol belongs to ``shard`` (names without one belong to no shard)."""
+    shard = parse_shard(shard)
+    if shard is None:
+        return symbols
+    i, n = shard
+    keep = np.array([pd.notna(s) and shard_of(str(s), n) == i for s in symbols], dtype=bool)
+    out = symbols[keep]
+    out.attrs = dict(symbols.attrs)
+    return out
+
+
 def _trim(text: str, max_chars: int = MAX_CHARS) -> str:
     """Cut a profile at the last sentence end below ``max_chars``."""
     text = text.strip()
@@ -110,6 +142,7 @@ def gene_profiles(
     cache: bool = True,
     store: Store | str | None = None,
     progress: bool | None = None,
+    shard=None,
 ) -> pd.DataFrame:
     """The texts behind the embeddings: what the model (or the knowledge base) says about each gene.
 
@@ -139,6 +172,11 @@ def gene_profiles(
         :attr:`bftbio.settings.cachedir`.
     progress
         Progress bars; default :attr:`bftbio.settings.progress`.
+    shard
+        ``"i/n"`` or ``(i, n)``: only the genes of shard ``i`` of ``n`` (numbered from 0), chosen by
+        a hash of the official symbol (:func:`shard_of`), so ``n`` workers given the same list
+        share it without overlap, each writing its own ``store``; ``bftbio.store.merge_stores``
+        combines their stores. The result holds only the shard's rows.
 
     Returns
     -------
@@ -151,7 +189,7 @@ def gene_profiles(
     >>> bftbio.embed.gene_profiles(["TP53", "p53"], source="knowledge")  # doctest: +SKIP
     """
     _check_source(source, ("profile", "knowledge"))
-    symbols = _resolve(genes)
+    symbols = _in_shard(_resolve(genes), shard)
     wanted = list(dict.fromkeys(s for s in symbols if pd.notna(s)))
     llm_params = llm_record(model, adapter) if source == "profile" else None
     texts = _profile_texts(wanted, source, model, adapter, llm_params, max_new_tokens=max_new_tokens,
@@ -204,6 +242,7 @@ def embed_genes(
     cache: bool = True,
     store: Store | str | None = None,
     progress: bool | None = None,
+    shard=None,
 ) -> pd.DataFrame:
     """Embed genes: a text profile of each gene, embedded by the encoder.
 
@@ -242,6 +281,11 @@ def embed_genes(
         :attr:`bftbio.settings.cachedir`.
     progress
         Progress bars; default :attr:`bftbio.settings.progress`.
+    shard
+        ``"i/n"`` or ``(i, n)``: only the genes of shard ``i`` of ``n`` (numbered from 0), chosen by
+        a hash of the official symbol (:func:`shard_of`), so ``n`` workers given the same list
+        share it without overlap, each writing its own ``store``; ``bftbio.store.merge_stores``
+        combines their stores. The result holds only the shard's rows.
 
     Returns
     -------
@@ -261,8 +305,13 @@ def embed_genes(
     if source == "knowledge" and (adapter is not None or not (isinstance(model, str) and model == "default")):
         raise ValueError("source='knowledge' uses no language model, so model= and adapter= would be ignored; "
                          "pass source='profile' (the model writes the profiles) or source='hidden'")
-    symbols = _resolve(genes)
+    symbols = _in_shard(_resolve(genes), shard)
     wanted = list(dict.fromkeys(s for s in symbols if pd.notna(s)))
+    if not wanted and shard is not None:
+        frame = pd.DataFrame(np.zeros((0, 0), dtype=np.float32), index=pd.Index([], name="gene"))
+        frame.attrs = {"symbol": [], "unknown": list(symbols.attrs.get("unknown", [])),
+                       "ambiguous": dict(symbols.attrs.get("ambiguous", {})), "params": {}}
+        return frame
     if not wanted:
         raise ValueError(f"none of the {len(symbols)} gene names could be resolved to an official symbol "
                          f"(first: {list(symbols.index[:5])})")

@@ -8,10 +8,10 @@ from ._store import (
     cached_texts,
     cached_vectors,
     default_store,
+    merge_stores,
     namespace_id,
     open_store,
 )
 
 __all__ = ["VERSION", "Store", "StoreError", "StoreIntegrityWarning", "cached_texts", "cached_vectors",
-           "default_store",
-           "namespace_id", "open_store"]
+           "default_store", "merge_stores", "namespace_id", "open_store"]

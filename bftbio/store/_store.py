@@ -403,9 +403,11 @@ class Store:
         """Merge another store file into this one; existing entries are kept.
 
         The other file is checked first (:meth:`check`); one that is damaged or holds
-        entries that fail verification is refused, naming the count.
+        entries that fail verification is refused, naming the count. An entry both stores
+        hold with different values (e.g. generated on two kinds of hardware) keeps this
+        store's value and is counted as a conflict, with a warning.
 
-        Returns the number of texts and vectors added.
+        Returns the number of texts and vectors added, and of ``conflicts``.
         """
         path = Path(path).expanduser()
         if not path.is_file():
@@ -420,17 +422,37 @@ class Store:
                 raise StoreError(f"{path} is damaged ({bad} entries fail verification; SQLite integrity: "
                                  f"{report['integrity']}); nothing was imported. `bftbio store check --repair "
                                  f"--store {path}` drops the bad entries")
-            added = {"texts": 0, "vectors": 0}
+            added = {"texts": 0, "vectors": 0, "conflicts": 0}
             with self.conn:
                 for row in other.conn.execute("SELECT * FROM namespaces"):
                     self.conn.execute("INSERT OR IGNORE INTO namespaces VALUES (?, ?, ?, ?)", row)
-                for table in added:
+                for table in _COLUMNS:
                     rows = other.conn.execute(f"SELECT * FROM {table}").fetchall()
+                    added["conflicts"] += self._conflicts(table, rows)
                     before = self.conn.total_changes
                     marks = ",".join("?" * _COLUMNS[table])
                     self.conn.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({marks})", rows)
                     added[table] = self.conn.total_changes - before
+        if added["conflicts"]:
+            warnings.warn(f"{added['conflicts']} entries of {path} differ from the ones {self.path} already holds; "
+                          "the existing values were kept", StoreIntegrityWarning, stacklevel=2)
         return added
+
+    def _conflicts(self, table: str, rows: list[tuple]) -> int:
+        """How many of ``rows`` (another store's) this store holds under the same key with another checksum."""
+        by_namespace: dict[str, dict[str, str]] = {}
+        for row in rows:
+            by_namespace.setdefault(row[0], {})[row[1]] = row[-1]
+        count = 0
+        for namespace, checksums in by_namespace.items():
+            keys = list(checksums)
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start : start + _CHUNK]
+                found = self.conn.execute(
+                    f"SELECT key, checksum FROM {table} WHERE namespace = ? AND key IN ({','.join('?' * len(chunk))})",
+                    (namespace, *chunk)).fetchall()
+                count += sum(checksum != checksums[key] for key, checksum in found)
+        return count
 
     def check(self, *, repair: bool = False) -> dict:
         """SQLite's integrity check plus every entry's own check; with ``repair``, drop what fails.
@@ -520,6 +542,60 @@ class Store:
         logger.warning("rebuilt the damaged store %s from the %d entries that could be read and verified; the "
                        "damaged file is kept as %s", self.path, kept, damaged)
         return total - kept
+
+
+def merge_stores(out: str | os.PathLike, shards: Sequence[str | os.PathLike], *,
+                 overwrite: bool = False) -> dict[str, int]:
+    """Combine several store files (e.g. the shards of ``embed_genes(..., shard=(i, n))``) into a new one.
+
+    Each shard is verified before anything of it is copied (:meth:`Store.import_from`); an
+    entry held by several shards is written once (the first shard's value; differing values
+    are counted as ``conflicts``, with a warning). The result is written under a temporary
+    name and renamed, so a killed merge leaves no partial file.
+
+    Parameters
+    ----------
+    out
+        The file to write; an existing file is refused unless ``overwrite``.
+    shards
+        The store files to combine, in order of precedence.
+
+    Returns
+    -------
+    Counts: ``shards``, ``texts``, ``vectors`` (entries written) and ``conflicts``.
+
+    Examples
+    --------
+    >>> from bftbio.store import merge_stores
+    >>> merge_stores("genes.sqlite", ["shard0.sqlite", "shard1.sqlite"])  # doctest: +SKIP
+    {'shards': 2, 'texts': 20000, 'vectors': 20000, 'conflicts': 0}
+    """
+    out = Path(out).expanduser()
+    shards = [Path(p).expanduser() for p in shards]
+    if not shards:
+        raise ValueError("give at least one store file to merge")
+    missing = [str(p) for p in shards if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"no store file at {', '.join(missing)}")
+    if len({p.resolve() for p in shards}) != len(shards):
+        raise ValueError("a store file is listed twice")
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
+    if out.resolve() in {p.resolve() for p in shards}:
+        raise ValueError(f"the merged file {out} cannot also be one of the shards")
+    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    totals = {"shards": len(shards), "texts": 0, "vectors": 0, "conflicts": 0}
+    try:
+        with Store(tmp) as merged:
+            merged.conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+            for shard in shards:
+                for key, value in merged.import_from(shard).items():
+                    totals[key] += value
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return totals
 
 
 def default_store() -> Store:

@@ -156,7 +156,7 @@ def test_import_refuses_a_corrupt_source_naming_the_count(tmp_path):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", StoreIntegrityWarning)
             Store(source).check(repair=True)
-        assert mine.import_from(source) == {"texts": 3, "vectors": 2}
+        assert mine.import_from(source) == {"texts": 3, "vectors": 2, "conflicts": 0}
 
 
 def test_export_writes_only_entries_that_verify(tmp_path):

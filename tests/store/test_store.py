@@ -3,7 +3,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-from bftbio.store import Store, namespace_id
+from bftbio.store import Store, StoreIntegrityWarning, namespace_id
 
 
 @pytest.fixture
@@ -79,11 +79,14 @@ def test_export_and_import(store, tmp_path):
         store.export(tmp_path / "x.sqlite", namespaces=["p-nope"])
     with Store(tmp_path / "mine.sqlite") as mine:
         mine.put_texts(mine.namespace("p", {"x": 1}), {"A": "kept"})
-        assert mine.import_from(out) == {"texts": 1, "vectors": 1}  # B and A's vector; A's text is kept
+        with pytest.warns(StoreIntegrityWarning, match="1 entries of .* differ"):
+            added = mine.import_from(out)
+        assert added == {"texts": 1, "vectors": 1, "conflicts": 1}  # B and A's vector; A's text is kept
         assert mine.get_texts(ns, ["A", "B"]) == {"A": "kept", "B": "b"}
         assert mine.params(ns) == {"x": 1}
         assert mine.get_texts(other, ["C"]) == {}
-        assert mine.import_from(out) == {"texts": 0, "vectors": 0}
+        with pytest.warns(StoreIntegrityWarning):
+            assert mine.import_from(out) == {"texts": 0, "vectors": 0, "conflicts": 1}
         with pytest.raises(FileNotFoundError):
             mine.import_from(tmp_path / "missing.sqlite")
 
