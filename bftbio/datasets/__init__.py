@@ -10,15 +10,16 @@ from ._geneagent import (
     parse_process_name,
     split_answer,
 )
-from ._perturbseq import (
+from ._gears import (
     adamson2016,
     download_adamson2016,
     download_norman2019,
     download_replogle2022_k562_essential,
     norman2019,
     replogle2022_k562_essential,
-    simulate_perturbseq,
 )
+from ._pairs import gene_pairs
+from ._simulate import simulate_perturbseq
 
 __all__ = [
     "CELL_DATASETS",
@@ -31,6 +32,7 @@ __all__ = [
     "download_norman2019",
     "download_replogle2022_k562_essential",
     "gene2vec_interactions",
+    "gene_pairs",
     "geneagent_answers",
     "geneagent_gene_sets",
     "norman2019",

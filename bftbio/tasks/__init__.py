@@ -33,7 +33,7 @@ from ._interaction import (
     random_embeddings,
     sample_pairs,
 )
-from ._perturbation import (
+from .perturbation import (
     Additive,
     EmbeddingRidge,
     LinearModel,

@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from .. import knowledge
 from .._checks import check_finite
-from ..datasets import gene2vec_interactions
+from ..datasets import gene2vec_interactions, gene_pairs
 
 #: How two gene vectors become one pair vector (see :func:`combine_pair`); all symmetric.
 COMBINES = ("sum", "hadamard", "concat")
@@ -62,29 +62,6 @@ def make_classifier(classifier="logistic", random_state: int | None = 0):
         return make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(256,), alpha=1e-3,
                                                              early_stopping=True, random_state=random_state))
     raise ValueError(f"classifier must be one of {CLASSIFIERS} or a scikit-learn estimator, got {classifier!r}")
-
-
-def as_pairs(pairs) -> pd.DataFrame:
-    """Pairs as a DataFrame with string columns ``gene_a`` and ``gene_b``.
-
-    Accepts a DataFrame (columns ``gene_a``/``gene_b``, else its first two), a
-    list of 2-tuples, or an ``(n, 2)`` array.
-    """
-    if isinstance(pairs, pd.DataFrame):
-        cols = ["gene_a", "gene_b"] if {"gene_a", "gene_b"} <= set(pairs.columns) else list(pairs.columns[:2])
-        if len(cols) < 2:
-            raise ValueError(f"pairs needs two gene columns, got columns {list(pairs.columns)}")
-        frame = pairs[cols].astype(str)
-        frame.columns = ["gene_a", "gene_b"]
-        return frame.reset_index(drop=True)
-    if isinstance(pairs, str):
-        raise TypeError("pairs must be a list of (gene, gene) tuples or a DataFrame, not a string")
-    array = np.asarray(list(pairs), dtype=object)
-    if array.size == 0:
-        return pd.DataFrame({"gene_a": pd.Series(dtype=str), "gene_b": pd.Series(dtype=str)})
-    if array.ndim != 2 or array.shape[1] != 2:
-        raise ValueError(f"pairs must hold two genes each; got an array of shape {array.shape}")
-    return pd.DataFrame({"gene_a": array[:, 0].astype(str), "gene_b": array[:, 1].astype(str)})
 
 
 class GeneLookup:
@@ -185,7 +162,7 @@ class InteractionClassifier(ClassifierMixin, BaseEstimator):
         """Pair features and a mask of the pairs that have both embeddings."""
         if self.combine not in COMBINES:
             raise ValueError(f"combine must be one of {COMBINES}, got {self.combine!r}")
-        pairs = as_pairs(pairs)
+        pairs = gene_pairs(pairs)
         lookup = self._lookup()
         a = lookup.rows(pairs["gene_a"].tolist())
         b = lookup.rows(pairs["gene_b"].tolist())
@@ -210,7 +187,7 @@ class InteractionClassifier(ClassifierMixin, BaseEstimator):
         """Fit on labelled pairs (labels 0/1, one per pair)."""
         if self.missing not in MISSING:
             raise ValueError(f"missing must be one of {MISSING}, got {self.missing!r}")
-        pairs = as_pairs(pairs)
+        pairs = gene_pairs(pairs)
         y = np.asarray(labels)
         if len(y) != len(pairs):
             raise ValueError(f"got {len(pairs)} pairs but {len(y)} labels")
@@ -230,7 +207,7 @@ class InteractionClassifier(ClassifierMixin, BaseEstimator):
         """``(n, 2)`` probabilities of no interaction / interaction, in the order of ``pairs``."""
         if not hasattr(self, "model_"):
             raise ValueError("this InteractionClassifier is not fitted yet; call fit(pairs, labels) first")
-        pairs = as_pairs(pairs)
+        pairs = gene_pairs(pairs)
         features, ok = self.transform(pairs)
         p = np.full(len(pairs), np.nan if self.missing == "drop" else self.prior_)
         if ok.any():

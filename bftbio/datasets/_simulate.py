@@ -1,6 +1,4 @@
-"""Perturb-seq data: a simulator whose generative model is written down, and readers of
-the GEARS-processed screens (Norman 2019, Adamson 2016, Replogle 2022) with explicit,
-checksummed downloads from Harvard Dataverse.
+"""SIMULATED Perturb-seq: a simulator whose generative model is written down.
 
 The simulator is for tests, tutorials and timing. Its output says it is simulated
 (``adata.uns["simulated"] = True`` and a dataset name that contains "simulated"), and
@@ -10,43 +8,18 @@ every result frame built from it carries that name.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-import zipfile
-from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .._settings import follow_umask
-from ._files import dataset_dir, download_file
 from ._gene2vec import gene2vec_interactions
+from ._pairs import gene_pairs
+from ._sampler import negative_binomial_block, stack_rows
 
 SIMULATED_DATASET = "simulated Perturb-seq (bftbio.datasets.simulate_perturbseq)"
 _LOG_EFFECT_RANGE = (-7.0, 4.0)  # clip of the log fold change of a mean (x0.0009 .. x55)
 _SIZE_FACTOR_SD = 0.25  # log size factors: 0.25 * N(0, 1) clipped to +-2 sd
-
-
-# --- the network ------------------------------------------------------------------------
-def _edge_frame(network) -> pd.DataFrame:
-    """Edges as two string columns; a ``label`` column keeps only the rows labelled 1."""
-    if isinstance(network, pd.DataFrame):
-        frame = network
-        if "label" in frame.columns:
-            frame = frame[frame["label"] == 1]
-        cols = ["gene_a", "gene_b"] if {"gene_a", "gene_b"} <= set(frame.columns) else list(frame.columns[:2])
-        if len(cols) < 2:
-            raise ValueError(f"network needs two gene columns (gene_a, gene_b), got columns {list(frame.columns)}")
-        return pd.DataFrame({"gene_a": frame[cols[0]].astype(str).to_numpy(),
-                             "gene_b": frame[cols[1]].astype(str).to_numpy()})
-    if isinstance(network, str):
-        raise TypeError("network must be a DataFrame of gene pairs or a list of (gene, gene) tuples, not a string")
-    pairs = [tuple(p) for p in network]
-    if any(len(p) != 2 for p in pairs):
-        raise ValueError("network must hold pairs of genes: every item needs exactly two genes")
-    return pd.DataFrame(pairs, columns=["gene_a", "gene_b"], dtype=str)
 
 
 def _network(network, data) -> tuple[list[str], sparse.csr_matrix, str]:
@@ -59,7 +32,7 @@ def _network(network, data) -> tuple[list[str], sparse.csr_matrix, str]:
         source = "Gene2vec train split, positive pairs (co-expression; Du et al. 2019)"
     else:
         source = "given by the caller"
-    edges = _edge_frame(edges if network is None else network)
+    edges = gene_pairs(edges if network is None else network, positives_only=True, what="network")
     names = pd.unique(edges[["gene_a", "gene_b"]].to_numpy().ravel())
     symbols = knowledge.resolve_symbols(list(names), warn=False)
     table = knowledge.genes()
@@ -77,105 +50,6 @@ def _network(network, data) -> tuple[list[str], sparse.csr_matrix, str]:
     adjacency = sparse.coo_matrix((np.ones(2 * len(i)), (np.r_[i, j], np.r_[j, i])), shape=(len(genes),) * 2).tocsr()
     adjacency.data[:] = 1.0  # repeated edges count once
     return genes, adjacency, source
-
-
-# --- sampling ---------------------------------------------------------------------------
-def _bernoulli_positions(rng, n: int, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and columns of the successes of independent Bernoulli(p[g]) trials, n rows per column.
-
-    Gaps between successes in a column are geometric (``floor(E / -log(1 - p)) + 1``
-    with E exponential), so the cost grows with the number of successes, not with
-    n x len(p). Output is column-major: columns ascending, rows ascending within one.
-    """
-    rows, cols = [], []
-    active = np.flatnonzero(p > 0)
-    pa = p[active]
-    scale = np.where(pa < 1, -1.0 / np.log1p(-np.minimum(pa, 1 - 1e-16)), 0.0)
-    last = np.full(len(active), -1, dtype=np.int64)  # last success so far in each column
-    while len(active):
-        left = n - 1 - last
-        # Enough draws for most columns; the few that fall short go round again.
-        budget = np.ceil(left * pa + 1.5 * np.sqrt(left * pa * (1 - pa)) + 2).astype(np.int64)
-        seg = np.repeat(np.arange(len(active)), budget)
-        gaps = np.floor(rng.standard_exponential(len(seg)) * scale[seg]).astype(np.int64) + 1
-        steps = np.cumsum(gaps)
-        ends = np.cumsum(budget)
-        before = np.r_[0, steps[ends[:-1] - 1]]
-        pos = last[seg] + steps - before[seg]
-        hit = pos < n
-        rows.append(pos[hit])
-        cols.append(active[seg[hit]])
-        unfinished = pos[ends - 1] < n  # the budget ran out before the column's end
-        active, pa, scale, last = active[unfinished], pa[unfinished], scale[unfinished], pos[ends - 1][unfinished]
-    if len(rows) == 1:
-        return rows[0], cols[0]
-    empty = [np.zeros(0, np.int64)]
-    rows, cols = np.concatenate(rows or empty), np.concatenate(cols or empty)
-    order = np.argsort(cols, kind="stable")  # columns that went round again come last
-    return rows[order], cols[order]
-
-
-def _zero_truncated_poisson(rng, lam: np.ndarray, col: np.ndarray) -> np.ndarray:
-    """K ~ Poisson(lam[col]) given K >= 1, by inversion of the upper tail (exact for small lam)."""
-    tail = -np.expm1(-lam)  # P(K >= 1), per column
-    more = 1.0 - lam * np.exp(-lam) / np.where(tail > 0, tail, 1.0)  # P(K > 1 | K >= 1)
-    k = np.ones(len(col), dtype=np.int64)
-    idx = np.flatnonzero(rng.random(len(col)) < more[col])
-    # Given K > 1: K = smallest k >= 2 with P(K > k) <= v, v ~ U(0, P(K > 1)).
-    lam_t = lam[col[idx]]
-    pk_t = lam_t * np.exp(-lam_t)
-    tail_t = tail[col[idx]] - pk_t
-    v_t = rng.random(len(idx)) * tail_t
-    j = 1
-    while len(idx) and j < 1000:
-        j += 1
-        pk_t = pk_t * lam_t / j
-        tail_t = tail_t - pk_t
-        k[idx] = j
-        go_on = tail_t > v_t
-        idx, lam_t, v_t, pk_t, tail_t = idx[go_on], lam_t[go_on], v_t[go_on], pk_t[go_on], tail_t[go_on]
-    return k
-
-
-def _negative_binomial_block(rng, mean: np.ndarray, size: np.ndarray, thinning: np.ndarray) -> sparse.csr_matrix:
-    """Counts of len(thinning) cells: NB(size[g], mean thinning[c] * mean[g]) each, as CSR float32.
-
-    NB(r, mu) is a compound Poisson: K ~ Poisson(r log(1 + mu/r)) terms, each
-    Logarithmic(mu / (r + mu)), and zero exactly when K = 0. So the non-zero
-    entries are placed first (Bernoulli with P(K >= 1)), then filled with a
-    zero-truncated K and K logarithmic draws. Binomial thinning with probability
-    q of NB(r, mu) is NB(r, q mu), which puts the cell's size factor in.
-    """
-    n, n_genes = len(thinning), len(mean)
-    lam = size * np.log1p(mean / size)
-    rows, cols = _bernoulli_positions(rng, n, -np.expm1(-lam))
-    k = _zero_truncated_poisson(rng, lam, cols)
-    q_gene = mean / (size + mean)
-    values = rng.logseries(q_gene[cols])
-    extra = np.repeat(np.arange(len(k)), k - 1)
-    if len(extra):
-        values += np.bincount(extra, weights=rng.logseries(q_gene[cols[extra]]), minlength=len(k)).astype(np.int64)
-    keep_prob = thinning[rows]
-    # Most counts are 1, and thinning a 1 is a Bernoulli draw: far cheaper than a binomial one.
-    several = np.flatnonzero(values > 1)
-    thinned_several = rng.binomial(values[several], keep_prob[several])
-    values = (rng.random(len(values)) < keep_prob).astype(np.int64)
-    values[several] = thinned_several
-    keep = values > 0
-    rows, cols = rows[keep], cols[keep]
-    # Column-major with sorted rows is CSC; scipy turns CSC into CSR in one pass.
-    indptr = np.r_[0, np.cumsum(np.bincount(cols, minlength=n_genes))]
-    csc = sparse.csc_matrix((values[keep].astype(np.float32), rows.astype(np.int32), indptr), shape=(n, n_genes))
-    return csc.tocsr()
-
-
-def _stack(blocks: list[sparse.csr_matrix], n_genes: int) -> sparse.csr_matrix:
-    nnz = np.cumsum([0] + [b.nnz for b in blocks])
-    indptr = np.concatenate([[0]] + [b.indptr[1:] + start for b, start in zip(blocks, nnz[:-1])])
-    index_dtype = np.int32 if nnz[-1] < 2**31 else np.int64
-    indices = np.concatenate([b.indices.astype(index_dtype, copy=False) for b in blocks])
-    data = np.concatenate([b.data for b in blocks])
-    return sparse.csr_matrix((data, indices, indptr.astype(index_dtype)), shape=(len(indptr) - 1, n_genes))
 
 
 def simulate_perturbseq(
@@ -420,8 +294,8 @@ def simulate_perturbseq(
         mean = s_max * base_mean * np.exp(lfc[k])
         for lo in range(starts[k], starts[k + 1], 5_000):
             hi = min(lo + 5_000, starts[k + 1])
-            blocks.append(_negative_binomial_block(rng, mean, nb_size, size_factor[lo:hi] / s_max))
-    counts = _stack(blocks, n_genes)
+            blocks.append(negative_binomial_block(rng, mean, nb_size, size_factor[lo:hi] / s_max))
+    counts = stack_rows(blocks, n_genes)
     del blocks
 
     n_counts = np.asarray(counts.sum(axis=1)).ravel()
@@ -463,181 +337,3 @@ def simulate_perturbseq(
         "interactions": pd.DataFrame({"condition": conditions[1 + n_singles:], "tau": tau}),
     }
     return adata
-
-
-# --- GEARS-processed screens ------------------------------------------------------------
-class _GearsFile(NamedTuple):
-    folder: str  # GEARS's name, the folder the archive unpacks to
-    datafile: int  # Harvard Dataverse datafile id (the URL GEARS downloads)
-    checksum: str | None  # SHA-256 of the archive, once verified by a maintainer
-    description: str
-
-
-_DATAVERSE = "https://dataverse.harvard.edu/api/access/datafile/{}"
-# Datafile ids are those in GEARS's PertData.load (github.com/snap-stanford/GEARS,
-# gears/pertdata.py). No checksum is recorded yet: nobody has verified the archives
-# from a machine with a network. Download functions then require checksum=.
-_GEARS = {
-    "norman2019": _GearsFile("norman", 6154020, None,
-                             "Norman et al., Science 2019: K562 CRISPRa, single and double perturbations "
-                             "(GEARS-processed)"),
-    "adamson2016": _GearsFile("adamson", 6154417, None,
-                              "Adamson et al., Cell 2016: K562 CRISPRi, unfolded-protein-response genes "
-                              "(GEARS-processed)"),
-    "replogle2022_k562_essential": _GearsFile("replogle_k562_essential", 7458695, None,
-                                              "Replogle et al., Cell 2022: K562 CRISPRi of essential genes "
-                                              "(GEARS-processed and filtered subset)"),
-}
-_H5AD = "perturb_processed.h5ad"
-
-
-def _gears_file(name: str, path) -> Path:
-    """The h5ad of a GEARS dataset: ``path`` itself, ``path/perturb_processed.h5ad`` or
-    ``path/<gears folder>/perturb_processed.h5ad``; default folder ``dataset_dir("gears")``."""
-    spec = _GEARS[name]
-    root = dataset_dir("gears", path)
-    if root.is_file():
-        return root
-    for candidate in (root / _H5AD, root / spec.folder / _H5AD):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(
-        f"{name}: {_H5AD} not found in {root} or {root / spec.folder}. Put GEARS's folder "
-        f"'{spec.folder}/' (holding {_H5AD}) there, point $BFTBIO_DATA at a folder holding "
-        f"gears/{spec.folder}/{_H5AD}, pass path=..., or call bftbio.datasets.download_{name}(checksum=...) "
-        "with a network."
-    )
-
-
-def _read_gears(name: str, path):
-    import anndata as ad
-
-    file = _gears_file(name, path)
-    adata = ad.read_h5ad(file)
-    missing = [f"obs[{c!r}]" for c in ("condition", "cell_type") if c not in adata.obs.columns]
-    missing += [f"var[{c!r}]" for c in ("gene_name",) if c not in adata.var.columns]
-    if missing:
-        raise ValueError(f"{file} is not in GEARS's perturb_processed format: missing {', '.join(missing)} "
-                         "(expected obs columns condition like 'A+ctrl', 'A+B', 'ctrl' and cell_type, "
-                         "and var column gene_name)")
-    adata.uns["dataset"] = name
-    adata.uns["simulated"] = False
-    adata.uns["source"] = {"file": str(file), "description": _GEARS[name].description,
-                           "url": _DATAVERSE.format(_GEARS[name].datafile)}
-    return adata
-
-
-def _download_gears(name: str, path, checksum: str | None, overwrite: bool) -> Path:
-    spec = _GEARS[name]
-    checksum = checksum or spec.checksum
-    url = _DATAVERSE.format(spec.datafile)
-    if not checksum:
-        raise ValueError(
-            f"bftbio records no verified SHA-256 for {name} ({url}), so it will not download it unchecked. "
-            f"Pass checksum='<sha256 of the zip archive>' after verifying the archive yourself (Dataverse lists "
-            f"an MD5 for datafile {spec.datafile}; compare it, then run sha256sum), or unpack GEARS's "
-            f"'{spec.folder}/' folder by hand into {dataset_dir('gears', path)}."
-        )
-    root = Path(path).expanduser() if path is not None else dataset_dir("gears")
-    archive = download_file(url, root / f"{spec.folder}.zip", checksum, overwrite=overwrite)
-    target = root / spec.folder / _H5AD
-    if target.is_file() and not overwrite:
-        return target.parent
-    with zipfile.ZipFile(archive) as zf:
-        members = [m for m in zf.namelist() if m.endswith(_H5AD)]
-        if not members:
-            raise ValueError(f"{archive} holds no {_H5AD}; members: {zf.namelist()[:10]}")
-        member = next((m for m in members if spec.folder in Path(m).parts), members[0])
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=_H5AD + ".", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as out, zf.open(member) as source:
-                shutil.copyfileobj(source, out, 1 << 20)
-            os.replace(follow_umask(tmp), target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    return target.parent
-
-
-def _reader(name: str, label: str):
-    spec = _GEARS[name]
-
-    def read(path: str | os.PathLike | None = None):
-        return _read_gears(name, path)
-
-    def download(path: str | os.PathLike | None = None, *, checksum: str | None = None,
-                 overwrite: bool = False) -> Path:
-        return _download_gears(name, path, checksum, overwrite)
-
-    read.__name__ = read.__qualname__ = name
-    read.__doc__ = f"""{label}, as GEARS processed it ({spec.description}).
-
-    Reads GEARS's ``{spec.folder}/{_H5AD}``: log-normalised expression (cells ×
-    genes), ``obs["condition"]`` (``"A+ctrl"`` single, ``"A+B"`` double, ``"ctrl"``),
-    ``obs["cell_type"]``, ``var["gene_name"]`` (symbols; ``var_names`` are Ensembl IDs)
-    and GEARS's own ``uns`` entries (e.g. ``rank_genes_groups_cov_all``). Nothing is
-    downloaded: see :func:`download_{name}`.
-
-    Parameters
-    ----------
-    path
-        The h5ad file, a folder holding ``{_H5AD}``, or a GEARS data folder holding
-        ``{spec.folder}/{_H5AD}``. Default: ``$BFTBIO_DATA/gears`` or
-        ``<cachedir>/datasets/gears``.
-
-    Returns
-    -------
-    The AnnData, with ``uns["dataset"] = "{name}"``, ``uns["simulated"] = False`` and
-    ``uns["source"]`` (file, description, Dataverse URL) added.
-
-    Raises
-    ------
-    FileNotFoundError
-        The file is not found; the message says where to put it.
-    ValueError
-        The file lacks the GEARS columns (``condition``, ``cell_type``, ``gene_name``).
-
-    Examples
-    --------
-    >>> from bftbio.datasets import {name}
-    >>> adata = {name}(path="data/gears")  # doctest: +SKIP
-    >>> adata.obs["condition"].nunique()  # doctest: +SKIP
-    """
-    download.__name__ = download.__qualname__ = f"download_{name}"
-    download.__doc__ = f"""Download GEARS's {label} archive from Harvard Dataverse (needs a network).
-
-    Fetches {_DATAVERSE.format(spec.datafile)} (the URL GEARS uses) as
-    ``{spec.folder}.zip``, verifies its SHA-256 and unpacks ``{_H5AD}`` to
-    ``<path>/{spec.folder}/{_H5AD}`` atomically.
-
-    Parameters
-    ----------
-    path
-        Folder to write to (default ``$BFTBIO_DATA/gears`` or ``<cachedir>/datasets/gears``).
-    checksum
-        SHA-256 of the zip archive. bftbio does not record one for this file yet, so
-        it is required: verify the archive (Dataverse lists its MD5) and pass the
-        SHA-256 here.
-    overwrite
-        Replace an existing archive whose checksum differs, and re-extract.
-
-    Returns
-    -------
-    The folder holding ``{_H5AD}``, ready for :func:`{name}`.
-
-    Raises
-    ------
-    ValueError
-        No checksum is known and none was passed (checked before any download), or
-        the archive's checksum differs.
-    ConnectionError
-        Offline; the message says where to put the file by hand.
-    """
-    return read, download
-
-
-norman2019, download_norman2019 = _reader("norman2019", "Norman et al. (2019) Perturb-seq")
-adamson2016, download_adamson2016 = _reader("adamson2016", "Adamson et al. (2016) Perturb-seq")
-replogle2022_k562_essential, download_replogle2022_k562_essential = _reader(
-    "replogle2022_k562_essential", "Replogle et al. (2022) K562 essential-gene Perturb-seq")
