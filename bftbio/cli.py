@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -131,8 +132,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     config = _train_config(args)
     out = finetune(config=config)
-    print(f"adapter written to {out}")
-    print((out / "bftbio_provenance.json").read_text()[:2000])
+    if os.environ.get("RANK", "0") == "0":  # under `accelerate launch`, the main process reports
+        print(f"adapter written to {out}")
+        print((out / "bftbio_provenance.json").read_text()[:2000])
     return 0
 
 

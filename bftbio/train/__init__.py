@@ -15,7 +15,7 @@ _LAZY = {
     "TrainingData": "_data", "benchmark_exclusion": "_data", "build_training_data": "_data", "read_records": "_data",
     "compare_losses": "_evaluate", "evaluate": "_evaluate",
     "export_adapter": "_export",
-    "finetune": "_finetune", "load": "_finetune",
+    "finetune": "_finetune", "load": "_finetune", "DEEPSPEED_CONFIGS": "_finetune", "deepspeed_config": "_finetune",
     "LOSSES": "_loss", "lm_loss": "_loss",
     "build_naming_data": "_naming_data", "naming_answer": "_naming_data",
     "knowledge_probes": "_probes",
@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # for readers and static tools
     from ._data import TrainingData, benchmark_exclusion, build_training_data, read_records
     from ._evaluate import compare_losses, evaluate
     from ._export import export_adapter
-    from ._finetune import finetune, load
+    from ._finetune import DEEPSPEED_CONFIGS, deepspeed_config, finetune, load
     from ._loss import LOSSES, lm_loss
     from ._naming_data import build_naming_data, naming_answer
     from ._probes import knowledge_probes
@@ -46,6 +46,7 @@ def __dir__():
 
 
 __all__ = [
+    "DEEPSPEED_CONFIGS",
     "LOSSES",
     "TrainConfig",
     "TrainingData",
@@ -53,6 +54,7 @@ __all__ = [
     "build_naming_data",
     "build_training_data",
     "compare_losses",
+    "deepspeed_config",
     "evaluate",
     "export_adapter",
     "finetune",

@@ -45,6 +45,8 @@ class TrainConfig(Config):
     max_length: int = option(256, "Tokens per sample (prompt + answer); longer samples are cut.")
     gradient_checkpointing: bool = option(False, "Recompute activations in backward to save memory (slower).")
     bf16: str = option("auto", "'auto' (bf16 on a GPU that has it), 'yes' or 'no'.")
+    deepspeed: str | None = option(None, "A DeepSpeed config (JSON) for multi-GPU runs under `accelerate launch`, e.g. "
+                                   "'zero3' for the packaged ZeRO-3 file (needs `pip install bftbio[deepspeed]`).")
     seed: int = option(0, "Seeds data, LoRA initialisation and batch order.")
     # Checkpoints and logs.
     output_dir: str = option("runs/train", "Where the adapter, tokenizer, checkpoints and provenance go.")

@@ -65,6 +65,14 @@ class BalancedLoss:
     2 × 2 steps gives the gradients of batch 4 × 1 step, and the Trainer must not
     divide again (it does not when ``compute_loss_func`` is set). Running sums of
     the statistics feed the log.
+
+    With several processes (DDP), each computes its own samples' weights s_b: a sample's
+    weight depends on that sample alone, so where it is computed does not matter. Each
+    process divides its sum by the global count (tokens gathered by transformers, samples
+    as ``batch × accumulation × processes``); the Trainer multiplies by the process count
+    and DDP averages the gradients, which together give the global batch's mean. The
+    division assumes full micro-batches; an epoch's last, partial batch is divided by the
+    full count, as in one process. The logged statistics are summed over processes.
     """
 
     def __init__(self, config: TrainConfig, accumulation_steps: int, num_processes: int = 1) -> None:
@@ -97,15 +105,22 @@ class BalancedLoss:
         return loss
 
     def averages(self) -> dict[str, float]:
-        if not self.samples:
-            return {}
-        out = {
-            "mean_sample_weight": self.sums["sample_weight"] / self.samples,
-            "mean_confidence": self.sums["confidence"] / self.samples,
-            "ce": self.sums["ce"] / self.batches,
-        }
+        """Means since the last log, over every process's samples (the Trainer logs on every process at once)."""
+        totals = [self.sums["sample_weight"], self.sums["confidence"], self.sums["ce"], self.samples, self.batches]
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+            import torch
+
+            summed = torch.tensor(totals, dtype=torch.float64,
+                                  device="cuda" if dist.get_backend() == "nccl" else "cpu")
+            dist.all_reduce(summed)
+            totals = summed.tolist()
+        weight, confidence, ce, samples, batches = totals
         self.reset()
-        return out
+        if not samples:
+            return {}
+        return {"mean_sample_weight": weight / samples, "mean_confidence": confidence / samples, "ce": ce / batches}
 
 
 def _trainer_class():
@@ -172,6 +187,43 @@ def data_from_config(config: TrainConfig) -> TrainingData:
     )
 
 
+#: DeepSpeed configs that ship with bftbio (``TrainConfig(deepspeed="zero3")``), in ``bftbio/train/deepspeed/``.
+DEEPSPEED_CONFIGS = ("zero2", "zero3")
+
+
+def deepspeed_config(name: str | os.PathLike) -> Path:
+    """The DeepSpeed config file for ``name``: a packaged one (:data:`DEEPSPEED_CONFIGS`) or a path."""
+    if str(name) in DEEPSPEED_CONFIGS:
+        return Path(__file__).parent / "deepspeed" / f"{name}.json"
+    path = Path(name).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"no DeepSpeed config at {path}; give a JSON file or one of {DEEPSPEED_CONFIGS}")
+    return path
+
+
+class _OneProcess:
+    """The one process of a run that was not launched by accelerate or torchrun."""
+
+    is_main_process = True
+    num_processes = 1
+
+    def wait_for_everyone(self) -> None:
+        pass
+
+
+def _distributed():
+    """accelerate's view of the processes (rank, count, device) when launched with several, else :class:`_OneProcess`.
+
+    A single process never creates accelerate's state here, so the Trainer still sets it up
+    from the training arguments (``use_cpu`` included).
+    """
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return _OneProcess()
+    from accelerate import PartialState
+
+    return PartialState()
+
+
 def _last_checkpoint(out: Path) -> str | None:
     checkpoints = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
     return str(checkpoints[-1]) if checkpoints else None
@@ -210,6 +262,17 @@ def finetune(
     cross-entropy before and after), ``log_history.json`` and the training data.
     A killed run resumes from its last checkpoint when called again.
 
+    Several processes
+        Under ``accelerate launch --num_processes N`` (DDP; or with ``deepspeed=`` a ZeRO
+        config) the same call trains data-parallel: each process takes ``batch_size``
+        samples per micro-batch, so an optimiser step sees ``batch_size ×
+        gradient_accumulation_steps × N`` samples. The loss is normalised over that whole
+        global batch (tokens for sft/dft, gathered across processes by transformers;
+        samples for bft/bft-local, whose sample weights are each sample's own), so N
+        processes give the losses and gradients of one process with an N times larger
+        batch (tested with two CPU processes). Only the main process writes: the data,
+        checkpoints (through the Trainer), the adapter and the provenance.
+
     Examples
     --------
     >>> from bftbio.train import finetune
@@ -227,11 +290,15 @@ def finetune(
     if loss is not None:
         config = TrainConfig(**{**config.to_dict(), "loss": loss})
     out = Path(config.output_dir)
-    if (out / PROVENANCE).exists():
-        if not config.overwrite:
-            raise FileExistsError(f"{out} holds a finished run; choose another output_dir or pass overwrite=True")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+    state = _distributed()
+    finished = (out / PROVENANCE).exists()
+    state.wait_for_everyone()  # every process has looked before the main one removes anything
+    if finished and not config.overwrite:
+        raise FileExistsError(f"{out} holds a finished run; choose another output_dir or pass overwrite=True")
+    if state.is_main_process:
+        if finished:
+            shutil.rmtree(out)
+        out.mkdir(parents=True, exist_ok=True)
     set_seed(config.seed)
 
     if data is None:
@@ -244,9 +311,12 @@ def finetune(
         data = TrainingData(splits={"train": records[n_val:], "validation": records[:n_val], "test": []},
                             provenance={"source": str(data), "n_records": {"train": len(records) - n_val,
                                                                            "validation": n_val}})
-    data.to_jsonl(out / "data")
+    if state.is_main_process:
+        data.to_jsonl(out / "data")
+    state.wait_for_everyone()
 
-    device = settings.resolve_device()
+    # One process: the settings' device. Several: each its own (cuda:<local rank>, or cpu).
+    device = settings.resolve_device() if state.num_processes == 1 else str(state.device)
     llm = load_llm(config.model, device=device)
     tokenizer = llm.tokenizer
     train = tokenize_records(tokenizer, data.splits["train"], config.max_length)
@@ -288,6 +358,7 @@ def finetune(
         use_cpu=device == "cpu",
         dataloader_num_workers=0,
         **({"gradient_checkpointing": True} if config.gradient_checkpointing else {}),
+        **({"deepspeed": str(deepspeed_config(config.deepspeed))} if config.deepspeed else {}),
     )
     steps_per_epoch = math.ceil(len(train) / (config.batch_size * config.gradient_accumulation_steps))
     total_steps = config.max_steps if config.max_steps > 0 else math.ceil(steps_per_epoch * config.num_epochs)
@@ -308,6 +379,9 @@ def finetune(
         1, args.world_size)
     tokens_seen = round(seen * sum(len(f["input_ids"]) for f in train) / len(train))
     val_after = validation_losses(peft_model, validation, config) if validation else {}
+    if not state.is_main_process:
+        state.wait_for_everyone()  # returns once the main process has written the run
+        return out
 
     peft_model.save_pretrained(out)
     tokenizer.save_pretrained(out)
@@ -330,6 +404,7 @@ def finetune(
         "validation_loss_before": val_before.get("loss"),
         "validation_loss_after": val_after.get("loss"),
         "device": device,
+        "num_processes": state.num_processes,
         "bf16": use_bf16,
         "versions": package_versions(),
     }
@@ -339,6 +414,7 @@ def finetune(
     logger.info("trained %s with %s: validation %s loss %.4f -> %.4f, plain CE %.3f -> %.3f", llm.name,
                 config.loss, config.loss, val_before.get("loss", float("nan")), val_after.get("loss", float("nan")),
                 val_before.get("ce", float("nan")), val_after.get("ce", float("nan")))
+    state.wait_for_everyone()
     return out
 
 
