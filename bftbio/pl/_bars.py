@@ -49,7 +49,9 @@ def metric_bars(
         raise ValueError(f"frame lacks the columns {missing} (has {list(frame.columns)})")
     rows = frame[frame["metric"] == metric]
     if rows.empty:
-        raise ValueError(f"no rows with metric {metric!r} (metrics: {sorted(frame['metric'].unique())})")
+        renamed = frame.attrs.get("renamed_metrics", {}).get(metric)  # a task's table names its old metric names
+        hint = f"; metric {metric!r} was renamed {renamed!r}" if renamed else ""
+        raise ValueError(f"no rows with metric {metric!r} (metrics: {sorted(frame['metric'].unique())}){hint}")
     present = list(pd.unique(rows[groupby]))
     groups = present if groups is None else list(groups)
     absent = [g for g in groups if g not in present]

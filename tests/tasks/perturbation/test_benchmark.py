@@ -4,6 +4,7 @@ import pytest
 
 from bftbio import cli
 from bftbio.datasets import simulate_perturbseq
+from bftbio.pl import metric_bars
 from bftbio.tasks import (
     Additive,
     EmbeddingRidge,
@@ -34,6 +35,8 @@ def test_evaluate_gives_a_tidy_table(planted, real_kb):
     assert value["all", "EmbeddingRidge (planted)", "overlap_at_20"] == pytest.approx(1.0)
     assert value["all", "NoChange", "overlap_at_20"] == 0.0  # predicts no DE gene
     assert table.attrs["renamed_metrics"] == {"mse_de": "mse_delta_de"}
+    with pytest.raises(ValueError, match="metric 'mse_de' was renamed 'mse_delta_de'"):  # old code is told
+        metric_bars(table[table["split"] == "test"], metric="mse_de", groupby="subgroup")
     assert np.isnan(value["all", "NoChange", "pearson_delta"])
     n = table.set_index(["subgroup", "method", "metric"])["n"]
     assert n["all", "NoChange", "pearson_delta"] == 0
