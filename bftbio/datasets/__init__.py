@@ -19,7 +19,7 @@ from ._gears import (
     replogle2022_k562_essential,
 )
 from ._pairs import gene_pairs
-from ._simulate import simulate_perturbseq
+from ._simulate import simulate_perturbseq, simulated_effects
 
 __all__ = [
     "CELL_DATASETS",
@@ -41,5 +41,6 @@ __all__ = [
     "parse_process_name",
     "replogle2022_k562_essential",
     "simulate_perturbseq",
+    "simulated_effects",
     "split_answer",
 ]

@@ -179,8 +179,9 @@ def simulate_perturbseq(
     - ``uns["simulated"] = True``, ``uns["dataset"]``, ``uns["log1p"]`` (when
       ``normalize``, as scanpy writes it), and ``uns["simulation"]``: ``params``,
       ``network`` (its source and size), ``log_fold_change`` (true LFC of the mean,
-      conditions × genes, DataFrame) and ``interactions`` (one row per double:
-      ``condition``, ``tau``; 0 for additive doubles).
+      a float32 array of ``conditions`` × genes in ``var_names`` order; ``conditions``
+      holds its row labels) and ``interactions`` (one row per double: ``condition``,
+      ``tau``; 0 for additive doubles). Everything is writable to h5ad at any size.
 
     Raises
     ------
@@ -332,8 +333,29 @@ def simulate_perturbseq(
             "sd_log_expression": sd_log_expression, "normalize": normalize,
         },
         "network": {"source": source, "n_genes": len(net_genes), "n_edges": int(adjacency.nnz // 2)},
-        "log_fold_change": pd.DataFrame(lfc.astype(np.float32), index=pd.Index(conditions, name="condition"),
-                                        columns=pd.Index(genes, name="gene")),
+        # An array with its row labels, not a DataFrame: h5ad keeps a frame's column names in one HDF5
+        # attribute, which thousands of genes overflow, and the simulated screen must be writable.
+        "conditions": np.asarray(conditions, dtype=object),
+        "log_fold_change": lfc.astype(np.float32),
         "interactions": pd.DataFrame({"condition": conditions[1 + n_singles:], "tau": tau}),
     }
     return adata
+
+
+def simulated_effects(adata) -> pd.DataFrame:
+    """The true log fold changes of a screen from :func:`simulate_perturbseq`, labelled: conditions × genes.
+
+    Examples
+    --------
+    >>> from bftbio.datasets import simulate_perturbseq, simulated_effects
+    >>> adata = simulate_perturbseq(n_cells=2_000, n_genes=200, n_conditions=20)  # doctest: +SKIP
+    >>> simulated_effects(adata).loc["ctrl"].abs().max()  # doctest: +SKIP
+    0.0
+    """
+    truth = adata.uns.get("simulation") if hasattr(adata, "uns") else None
+    if not isinstance(truth, dict) or "log_fold_change" not in truth:
+        raise ValueError("adata holds no simulated effects (uns['simulation']['log_fold_change']); it does not "
+                         "come from bftbio.datasets.simulate_perturbseq")
+    return pd.DataFrame(truth["log_fold_change"], index=pd.Index([str(c) for c in truth["conditions"]],
+                        name="condition"), columns=pd.Index(adata.var_names, name="gene"))
+

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from bftbio.datasets import packaged_dir, simulate_perturbseq
+from bftbio.datasets import packaged_dir, simulate_perturbseq, simulated_effects
 from bftbio.knowledge import _snapshot
 from bftbio.knowledge import genes as kb_genes
 
@@ -63,7 +63,7 @@ def test_genes_are_real_protein_coding_and_include_the_perturbed(sim, network):
     assert set(sim.var_names[sim.var["perturbed"]]) == perturbed
     # The ring has 80 genes and 150 are measured: 70 come from outside the network, untouched.
     assert (~sim.var["in_network"]).sum() == 70
-    lfc = sim.uns["simulation"]["log_fold_change"]
+    lfc = simulated_effects(sim)
     assert (lfc.loc[:, ~sim.var["in_network"].to_numpy()] == 0).all().all()
 
 
@@ -76,7 +76,7 @@ def test_reproducible_with_the_seed(sim, network, real_kb):
 
 
 def test_effects_follow_the_network(sim, network):
-    lfc = sim.uns["simulation"]["log_fold_change"]
+    lfc = simulated_effects(sim)
     neighbours: dict[str, set] = {}
     for a, b in network.itertuples(index=False):
         neighbours.setdefault(a, set()).add(b)
@@ -97,7 +97,7 @@ def test_effects_follow_the_network(sim, network):
 
 def test_doubles_are_mostly_additive(sim):
     sims = sim.uns["simulation"]
-    lfc, inter = sims["log_fold_change"], sims["interactions"]
+    lfc, inter = simulated_effects(sim), sims["interactions"]
     assert len(inter) == 8 and (inter["tau"] != 0).sum() == round(0.2 * 8)
     for condition, tau in inter.itertuples(index=False):
         a, b = condition.split("+")
@@ -148,5 +148,21 @@ def test_real_gene2vec_network(real_kb):
     assert "Gene2vec" in adata.uns["simulation"]["network"]["source"]
     assert adata.uns["simulation"]["network"]["n_genes"] > 3_000
     assert adata.var["in_network"].all()
-    lfc = adata.uns["simulation"]["log_fold_change"]
+    lfc = simulated_effects(adata)
     assert (lfc.iloc[1:] != 0).sum(axis=1).min() > 1  # every perturbation reaches beyond its target
+
+
+def test_the_true_effects_are_labelled_and_a_wide_screen_writes_to_h5ad(sim, network, tmp_path):
+    import anndata as ad
+
+    truth = sim.uns["simulation"]
+    assert truth["log_fold_change"].shape == (len(truth["conditions"]), sim.n_vars)
+    assert list(truth["conditions"])[0] == "ctrl" and not truth["log_fold_change"][0].any()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv(_snapshot.ENV_VAR, raising=False)
+        wide = simulate_perturbseq(n_cells=300, n_genes=3_000, n_conditions=6, n_combos=2, seed=0)
+    wide.write_h5ad(tmp_path / "wide.h5ad")  # thousands of genes once overflowed an HDF5 attribute
+    back = ad.read_h5ad(tmp_path / "wide.h5ad")
+    pd.testing.assert_frame_equal(simulated_effects(back), simulated_effects(wide))
+    with pytest.raises(ValueError, match="no simulated effects"):
+        simulated_effects(ad.AnnData(np.zeros((2, 2))))

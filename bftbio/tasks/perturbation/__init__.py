@@ -7,8 +7,10 @@ baselines and linear model, and the Arc Institute's cell-eval in its metric name
 Each step is usable alone:
 
 * :func:`parse_condition`: the genes of a condition label (:mod:`._conditions`);
-* :func:`pseudobulk` (pure arrays) and :func:`prepare_perturbation` (AnnData, scanpy's
-  ``copy=`` contract): pseudobulk, delta against control, top DE genes (:mod:`._prepare`);
+* :func:`pseudobulk`, :func:`group_statistics`, :func:`welch_de` (pure arrays, streamed
+  over row blocks of in-memory, on-disk or Dask matrices) and :func:`prepare_perturbation`
+  (AnnData, scanpy's ``copy=`` contract): pseudobulk, delta against control, top DE genes
+  (:mod:`._prepare`);
 * :func:`perturbation_split`, :class:`PerturbationSplit`: seeded GEARS-style splits with
   test subgroups (:mod:`._splits`);
 * :class:`NoChange`, :class:`TrainMean`, :class:`Additive`: the baselines
@@ -35,10 +37,11 @@ from ._metrics import (
     pearson_delta,
     perturbation_metrics,
 )
-from ._prepare import PSEUDOBULK_KEY, prepare_perturbation, pseudobulk
+from ._prepare import CHUNK_SIZE, PSEUDOBULK_KEY, group_statistics, prepare_perturbation, pseudobulk, welch_de
 from ._splits import PERTURBATION_SUBGROUPS, PerturbationSplit, perturbation_split
 
 __all__ = [
+    "CHUNK_SIZE",
     "METRICS",
     "PERTURBATION_SUBGROUPS",
     "PSEUDOBULK_KEY",
@@ -54,6 +57,7 @@ __all__ = [
     "de_overlap",
     "discrimination_score",
     "evaluate_perturbation",
+    "group_statistics",
     "mae_delta",
     "mse_delta",
     "parse_condition",
@@ -63,4 +67,5 @@ __all__ = [
     "prepare_perturbation",
     "pseudobulk",
     "ridge_solve",
+    "welch_de",
 ]

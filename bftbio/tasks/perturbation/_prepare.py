@@ -3,7 +3,6 @@ control and top DE genes, and the scanpy-style writer around them."""
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 
 import numpy as np
@@ -11,29 +10,136 @@ import pandas as pd
 from scipy import sparse
 
 from ... import knowledge
-from ..._checks import check_finite
 from ._conditions import listing, parse_condition
 
 #: ``uns`` key marking an AnnData prepared by :func:`prepare_perturbation` (its parameters).
 PSEUDOBULK_KEY = "bftbio_pseudobulk"
 
 
-def pseudobulk(matrix, labels, groups) -> tuple[np.ndarray, np.ndarray]:
-    """Mean expression of the cells of each group, and how many cells each group has.
+#: Cells read at a time: the cell matrix is streamed in row blocks of this size, so a backed
+#: (on-disk) AnnData of any size needs memory for one block, not for the matrix.
+CHUNK_SIZE = 10_000
 
-    ``means[k] = (1 / n_k) * sum of the rows of matrix labelled groups[k]``, computed as
-    one product of a sparse (groups × cells) indicator of ``1 / n_k`` with ``matrix``,
-    so a sparse cell matrix is never densified.
+
+def _blocks(matrix, chunk_size: int):
+    """Row blocks ``(start, block)`` of a cell matrix: NumPy, SciPy sparse, an h5py dataset or anndata's backed
+    sparse matrix (``read_h5ad(..., backed="r")``), or a Dask array; each block is NumPy or SciPy CSR."""
+    n = matrix.shape[0]
+    for start in range(0, n, chunk_size):
+        block = matrix[start : min(start + chunk_size, n)]
+        if hasattr(block, "compute"):  # Dask
+            block = block.compute()
+        if sparse.issparse(block):
+            block = sparse.csr_matrix(block)
+        else:
+            block = np.asarray(block)
+        yield start, block
+
+
+def group_statistics(matrix, labels, groups, *, variances: bool = True, chunk_size: int = CHUNK_SIZE,
+                     what: str = "the expression", rows=None, columns=None) -> dict:
+    """Mean (and unbiased variance) of each group's cells, gene by gene, in one pass over row blocks.
+
+    Sums and sums of squares are accumulated per block as products of a sparse (groups ×
+    cells) indicator with the block, in float64; ``mean = sum / n`` and ``variance = (sum of
+    squares − n · mean²) / (n − 1)`` (R's unbiased convention, as scanpy's t-test uses). A
+    block is checked for NaN and inf as it is read; any is an error naming the count and the
+    first cell and gene, raised after the pass.
 
     Parameters
     ----------
     matrix
-        Cells × genes, a NumPy array or a SciPy sparse matrix.
+        Cells × genes: NumPy, SciPy sparse, an on-disk (backed) AnnData matrix or a Dask array.
+    labels, groups
+        One label per cell; the groups in the order of the output rows (other labels are left out).
+    variances
+        Also accumulate squares (one more sparse product per block).
+    chunk_size
+        Cells per block.
+    what, rows, columns
+        How errors name the matrix, its cells and its genes.
+
+    Returns
+    -------
+    A dict: ``means`` and (with ``variances``) ``variances``, groups × genes float64 (NaN for a
+    group without cells; a variance needs two cells); ``n_cells``; ``max_value`` and
+    ``integer_valued`` (of the first block, for the raw-count check).
+    """
+    groups = [str(g) for g in groups]
+    labels = np.asarray(labels, dtype=object).astype(str)
+    n_obs, n_genes = matrix.shape
+    if labels.ndim != 1 or len(labels) != n_obs:
+        raise ValueError(f"labels has {labels.size} entries for a matrix of {n_obs} cells")
+    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    codes = pd.Categorical(labels, categories=groups).codes
+    n_cells = np.bincount(codes[codes >= 0], minlength=len(groups)).astype(np.int64)
+    sums = np.zeros((len(groups), n_genes))
+    squares = np.zeros((len(groups), n_genes)) if variances else None
+    bad_count, bad_cells, first, sample = 0, 0, None, None
+    for start, block in _blocks(matrix, chunk_size):
+        values = block.data if sparse.issparse(block) else block
+        if values.dtype.kind in "fc":
+            bad = ~np.isfinite(values)
+            if bad.any():
+                if sparse.issparse(block):
+                    coo = block.tocoo()
+                    cells, genes = coo.row[~np.isfinite(coo.data)], coo.col[~np.isfinite(coo.data)]
+                else:
+                    cells, genes = np.nonzero(bad)
+                bad_count += int(bad.sum())
+                bad_cells += len(np.unique(cells))
+                first = first or (start + int(cells[0]), int(genes[0]))
+                continue
+        if sample is None:
+            sample = values[:100_000] if sparse.issparse(block) else values[:200].ravel()
+        code = codes[start : start + block.shape[0]]
+        kept = np.flatnonzero(code >= 0)
+        indicator = sparse.csr_matrix((np.ones(len(kept)), (code[kept], kept)), shape=(len(groups), block.shape[0]))
+        product = indicator @ block
+        sums += product.toarray() if sparse.issparse(product) else np.asarray(product, dtype=np.float64)
+        if variances:
+            squared = block.multiply(block) if sparse.issparse(block) else np.square(block, dtype=np.float64)
+            product = indicator @ squared
+            squares += product.toarray() if sparse.issparse(product) else np.asarray(product)
+    if bad_count:
+        r, c = first
+        raise ValueError(f"{what} holds {bad_count:,} NaN or infinite values in {bad_cells:,} of its {n_obs:,} rows "
+                         f"(first: row {rows[r] if rows is not None else r!r}, column "
+                         f"{columns[c] if columns is not None else c!r}); pseudobulk means and DE would be NaN; fill "
+                         "or drop those values (or those cells) first")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = sums / n_cells[:, None]
+        out = {"means": means, "n_cells": n_cells}
+        if variances:
+            out["variances"] = (squares - n_cells[:, None] * means**2) / (n_cells[:, None] - 1)
+            out["variances"][n_cells < 2] = np.nan
+    means[n_cells == 0] = np.nan
+    sample = np.asarray(sample if sample is not None else [])
+    out["max_value"] = float(sample.max()) if sample.size else 0.0
+    out["integer_valued"] = bool(sample.size and np.all(sample >= 0) and np.all(sample == np.round(sample)))
+    return out
+
+
+def pseudobulk(matrix, labels, groups, *, chunk_size: int = CHUNK_SIZE) -> tuple[np.ndarray, np.ndarray]:
+    """Mean expression of the cells of each group, and how many cells each group has.
+
+    ``means[k] = (1 / n_k) * sum of the rows of matrix labelled groups[k]``, accumulated over
+    blocks of ``chunk_size`` cells as products of a sparse (groups × cells) indicator with
+    the block (:func:`group_statistics`), so a sparse cell matrix is never densified and an
+    on-disk (backed) or Dask matrix is streamed.
+
+    Parameters
+    ----------
+    matrix
+        Cells × genes: a NumPy array, a SciPy sparse matrix, a backed AnnData's ``X`` or a Dask array.
     labels
         One group label per cell (strings, or anything ``str`` turns into one).
     groups
         The groups, in the order of the output rows. Cells with another label are
         left out.
+    chunk_size
+        Cells read at a time.
 
     Returns
     -------
@@ -43,7 +149,7 @@ def pseudobulk(matrix, labels, groups) -> tuple[np.ndarray, np.ndarray]:
     Raises
     ------
     ValueError
-        ``labels`` and ``matrix`` differ in length.
+        ``labels`` and ``matrix`` differ in length; the matrix holds NaN or inf.
 
     Examples
     --------
@@ -53,20 +159,65 @@ def pseudobulk(matrix, labels, groups) -> tuple[np.ndarray, np.ndarray]:
     >>> means.tolist(), n_cells.tolist()
     ([[1.0, 0.0], [4.0, 3.0]], [1, 2])
     """
-    groups = [str(g) for g in groups]
-    labels = np.asarray(labels, dtype=object).astype(str)
-    if labels.ndim != 1 or len(labels) != matrix.shape[0]:
-        raise ValueError(f"labels has {labels.size} entries for a matrix of {matrix.shape[0]} cells")
-    codes = pd.Categorical(labels, categories=groups).codes
-    cells = np.flatnonzero(codes >= 0)
-    n_cells = np.bincount(codes[cells], minlength=len(groups)).astype(np.int64)
-    indicator = sparse.csr_matrix((1.0 / n_cells[codes[cells]], (codes[cells], cells)),
-                                  shape=(len(groups), matrix.shape[0]))
-    means = indicator @ matrix
-    means = means.toarray() if sparse.issparse(means) else np.asarray(means, dtype=np.float64)
-    if (n_cells == 0).any():
-        means[n_cells == 0] = np.nan
-    return means, n_cells
+    stats = group_statistics(matrix, labels, groups, variances=False, chunk_size=chunk_size)
+    return stats["means"], stats["n_cells"]
+
+
+def _top(scores: np.ndarray, n_top: int) -> np.ndarray:
+    """Positions of the ``n_top`` largest scores, largest first (the partition-then-sort order scanpy uses)."""
+    n_top = min(n_top, len(scores))
+    part = np.argpartition(scores, -n_top)[-n_top:]
+    return part[np.argsort(scores[part])[::-1]]
+
+
+def _benjamini_hochberg(pvals: np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values: min over j >= i of p_(j) · n / j, capped at 1."""
+    order = np.argsort(pvals)
+    ranked = pvals[order] * len(pvals) / np.arange(1, len(pvals) + 1)
+    adjusted = np.minimum.accumulate(ranked[::-1])[::-1].clip(max=1)
+    out = np.empty_like(adjusted)
+    out[order] = adjusted
+    return out
+
+
+def welch_de(means, variances, n_cells, *, reference: int = 0, n_top: int = 20) -> dict[str, np.ndarray]:
+    """Welch's t-test of every group against the reference group, from group means and variances.
+
+    The test GEARS runs through :func:`scanpy.tl.rank_genes_groups` (``method="t-test"``,
+    ``rankby_abs=True``), here from statistics a single pass can stream
+    (:func:`group_statistics`): ``t = (m_g − m_r) / sqrt(v_g / n_g + v_r / n_r)`` with
+    Welch–Satterthwaite degrees of freedom; t is 0 where it is undefined (both variances 0,
+    equal means) and its p-value 1; p-values are Benjamini–Hochberg adjusted over all genes;
+    the log fold change is ``log2((expm1(m_g) + 1e-9) / (expm1(m_r) + 1e-9))``. Genes are
+    ranked by ``|t|``.
+
+    Returns
+    -------
+    ``{"genes", "scores", "pvals", "pvals_adj", "logfoldchanges"}``: (groups other than the
+    reference) × ``n_top`` arrays, ``genes`` holding gene positions.
+    """
+    from scipy import stats
+
+    means, variances = np.asarray(means, dtype=np.float64), np.asarray(variances, dtype=np.float64)
+    others = [g for g in range(len(means)) if g != reference]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scores, pvals = stats.ttest_ind_from_stats(
+            means[others], np.sqrt(variances[others]), n_cells[others, None],
+            means[reference], np.sqrt(variances[reference]), n_cells[reference], equal_var=False)
+    scores, pvals = np.atleast_2d(scores), np.atleast_2d(pvals)
+    scores[np.isnan(scores)] = 0
+    pvals[np.isnan(pvals)] = 1
+    out = {k: [] for k in ("genes", "scores", "pvals", "pvals_adj", "logfoldchanges")}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fold = np.log2((np.expm1(means[others]) + 1e-9) / (np.expm1(means[reference]) + 1e-9))
+    for k in range(len(others)):
+        top = _top(np.abs(scores[k]), n_top)
+        out["genes"].append(top)
+        out["scores"].append(scores[k, top])
+        out["pvals"].append(pvals[k, top])
+        out["pvals_adj"].append(_benjamini_hochberg(pvals[k])[top])
+        out["logfoldchanges"].append(fold[k, top])
+    return {k: np.array(v) for k, v in out.items()}
 
 
 def symbols_of(adata, gene_symbols: str | None) -> pd.Index:
@@ -88,34 +239,6 @@ def symbols_of(adata, gene_symbols: str | None) -> pd.Index:
     return index
 
 
-def _check_expression(matrix, where: str, adata) -> None:
-    check_finite(matrix, where, rows=adata.obs_names, columns=adata.var_names,
-                 fix="pseudobulk means and DE would be NaN; fill or drop those values (or those cells) first")
-    values = matrix.data[:100_000] if sparse.issparse(matrix) else np.asarray(matrix[:200]).ravel()
-    if values.size and np.all(values >= 0) and np.all(values == np.round(values)) and values.max() > 30:
-        warnings.warn(f"{where} holds what look like raw counts (non-negative integers up to {values.max():g}); "
-                      "prepare_perturbation expects log-normalised expression (sc.pp.normalize_total then "
-                      "sc.pp.log1p), or pass layer=...", UserWarning, stacklevel=3)
-
-
-@contextlib.contextmanager
-def _one_numba_thread():
-    # rank_genes_groups computes means and variances of one small group at a time
-    # with numba's parallel loops; starting threads for a few hundred cells costs more
-    # than it saves (40,000 cells x 5,000 genes x 251 groups, 2 cores: 17 s -> 6 s).
-    try:
-        import numba
-    except ImportError:
-        yield
-        return
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
-
-
 def dataset_name(adata, dataset: str | None) -> tuple[str, bool]:
     """The dataset's name for result tables, and whether it is simulated (then the name says so)."""
     simulated = bool(adata.uns.get("simulated", False))
@@ -124,6 +247,22 @@ def dataset_name(adata, dataset: str | None) -> tuple[str, bool]:
     if simulated and "simulated" not in name.lower():
         name = f"simulated {name}"
     return name, simulated
+
+
+def _rank_genes_groups_record(de: dict, conditions: list[str], var_names, groupby: str, control: str,
+                              layer: str | None) -> dict:
+    """The DE result in the layout :func:`scanpy.tl.rank_genes_groups` writes (record arrays, one field per group),
+    so ``sc.get.rank_genes_groups_df`` and ``sc.pl.rank_genes_groups`` read it."""
+    groups = conditions[1:]
+    names = np.asarray(var_names)[de["genes"]]
+    record = {"params": {"groupby": groupby, "reference": control, "method": "t-test", "use_raw": False,
+                         "layer": layer, "corr_method": "benjamini-hochberg"}}
+    for key, values, dtype in (("names", names, "O"), ("scores", de["scores"], "float32"),
+                               ("pvals", de["pvals"], "float64"), ("pvals_adj", de["pvals_adj"], "float64"),
+                               ("logfoldchanges", de["logfoldchanges"], "float32")):
+        frame = pd.DataFrame(np.asarray(values).T, columns=groups)
+        record[key] = frame.to_records(index=False, column_dtypes=dict.fromkeys(groups, dtype))
+    return record
 
 
 def prepare_perturbation(
@@ -139,6 +278,7 @@ def prepare_perturbation(
     dataset: str | None = None,
     key_added: str = "bftbio_perturbation",
     de_key: str = "rank_genes_groups",
+    chunk_size: int = CHUNK_SIZE,
     copy: bool = False,
 ):
     """Pseudobulk, delta against control and top DE genes of each perturbation condition.
@@ -146,15 +286,20 @@ def prepare_perturbation(
     Validates the input first: the condition column must exist and hold control
     cells; a condition that perturbs a gene the knowledge base does not know gets
     one warning naming the conditions (the models then fall back for it, counted).
-    ``X`` may be dense or sparse; the cell matrix is never densified: means come from
-    :func:`pseudobulk`, a sparse condition-indicator matrix product.
+    ``X`` may be dense or sparse, in memory, on disk (``anndata.read_h5ad(path,
+    backed="r")``) or a Dask array: the cells are read once, ``chunk_size`` at a time, and
+    never densified (:func:`group_statistics`: per-condition sums and sums of squares as
+    sparse indicator-matrix products), so memory grows with conditions × genes, not with
+    cells.
 
-    Differential expression is computed as GEARS does: :func:`scanpy.tl.rank_genes_groups`
-    with ``groupby=perturbation_key``, ``reference=control``, ``method="t-test"``
-    (Welch's t on the log-normalised values), ``rankby_abs=True``, ``use_raw=False``;
-    the top ``n_top_de`` genes by absolute score are the condition's DE genes.
-    (GEARS keeps the whole ranking and later also drops "dropout" genes; bftbio keeps
-    the first ``n_top_de`` genes of the ranking, without that filter.)
+    Differential expression is the test GEARS runs through
+    :func:`scanpy.tl.rank_genes_groups` (``groupby=perturbation_key``,
+    ``reference=control``, ``method="t-test"``: Welch's t on the log-normalised values,
+    ``rankby_abs=True``, ``use_raw=False``), computed from the streamed means and
+    variances (:func:`welch_de`; the same genes and scores as scanpy's, tested); the top
+    ``n_top_de`` genes by absolute score are the condition's DE genes. (GEARS keeps the
+    whole ranking and later also drops "dropout" genes; bftbio keeps the first
+    ``n_top_de`` genes of the ranking, without that filter.)
 
     Parameters
     ----------
@@ -181,11 +326,13 @@ def prepare_perturbation(
         data (``uns["simulated"]``) always get a name containing "simulated".
     key_added, de_key
         Keys of ``adata.uns`` written when ``copy=False`` (see Returns).
+    chunk_size
+        Cells read at a time (memory for one block of this many cells).
     copy
         ``False`` (default, as scanpy's tools): annotate ``adata`` in place with the
         two ``uns`` entries below. ``True``: leave ``adata`` untouched; the results
         are only in the returned AnnData (it holds everything ``uns[key_added]``
-        holds; only scanpy's scores and p-values of the DE test are not kept).
+        holds; only the DE test's scores and p-values are not kept).
         Either way nothing else of ``adata`` changes: ``obs`` keeps its dtypes (the
         DE test runs on a separate AnnData that shares the expression matrix).
 
@@ -202,8 +349,10 @@ def prepare_perturbation(
     With ``copy=False``, ``adata`` gains ``uns[key_added]`` = ``{"params",
     "pseudobulk", "delta", "n_cells", "top_de"}`` (``pseudobulk`` and ``delta``:
     conditions × ``var_names`` DataFrames; ``n_cells``: a one-column DataFrame) and
-    ``uns[de_key]``, the ``rank_genes_groups`` result (top ``n_top_de`` genes per
-    condition). With ``copy=True`` nothing is written into ``adata``.
+    ``uns[de_key]``, the DE result in :func:`scanpy.tl.rank_genes_groups`'s layout (top
+    ``n_top_de`` genes per condition: ``names``, ``scores``, ``pvals``, ``pvals_adj``,
+    ``logfoldchanges``, ``params``). A backed ``adata`` opened read-only still takes these
+    ``uns`` entries in memory (they are not written to its file). With ``copy=True`` nothing is written into ``adata``.
 
     Raises
     ------
@@ -223,7 +372,6 @@ def prepare_perturbation(
     ((31, 300), (30, 20))
     """
     import anndata as ad
-    import scanpy as sc
 
     if perturbation_key not in adata.obs.columns:
         raise KeyError(f"perturbation_key={perturbation_key!r} is not a column of adata.obs "
@@ -259,27 +407,22 @@ def prepare_perturbation(
                       "fall back for them (counted in n_fallback).", UserWarning, stacklevel=2)
 
     symbols = symbols_of(adata, gene_symbols)
+    if layer is not None and layer not in adata.layers:
+        raise KeyError(f"adata.layers has no {layer!r} (layers: {list(adata.layers)})")
     matrix = adata.X if layer is None else adata.layers[layer]
-    _check_expression(matrix, "adata.X" if layer is None else f"adata.layers[{layer!r}]", adata)
-
-    means, n_cells = pseudobulk(matrix, labels.to_numpy(), conditions)
+    where = "adata.X" if layer is None else f"adata.layers[{layer!r}]"
+    stats = group_statistics(matrix, labels.to_numpy(), conditions, chunk_size=chunk_size, what=where,
+                             rows=adata.obs_names, columns=adata.var_names)
+    if stats["integer_valued"] and stats["max_value"] > 30:
+        warnings.warn(f"{where} holds what look like raw counts (non-negative integers up to {stats['max_value']:g}); "
+                      "prepare_perturbation expects log-normalised expression (sc.pp.normalize_total then "
+                      "sc.pp.log1p), or pass layer=...", UserWarning, stacklevel=2)
+    means, n_cells = stats["means"], stats["n_cells"]
     delta = means - means[0]
 
-    # The DE test on an AnnData of its own (the same matrix, not a copy): scanpy would
-    # otherwise rewrite adata.obs (strings to categoricals) and adata.uns.
-    cells = ad.AnnData(X=matrix, obs=pd.DataFrame({perturbation_key: labels.values}, index=adata.obs_names),
-                       var=pd.DataFrame(index=adata.var_names))
-    with warnings.catch_warnings(), _one_numba_thread():
-        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)  # scanpy builds its frame column by column
-        sc.tl.rank_genes_groups(cells, groupby=perturbation_key, groups=conditions, reference=control,
-                                method="t-test", rankby_abs=True, n_genes=n_top_de, use_raw=False,
-                                key_added=de_key)
-    de_result = cells.uns[de_key]
-    de_result["params"]["layer"] = layer
-    names = pd.DataFrame(de_result["names"])
-    position = adata.var_names.get_indexer(names.to_numpy().ravel()).reshape(names.shape)
-    top_de = pd.DataFrame(np.asarray(symbols)[position].T, index=pd.Index(names.columns, name="condition"),
-                          columns=[f"de_{i + 1}" for i in range(names.shape[0])]).reindex(conditions[1:])
+    de = welch_de(means, stats["variances"], n_cells, reference=0, n_top=n_top_de)
+    top_de = pd.DataFrame(np.asarray(symbols)[de["genes"]], index=pd.Index(conditions[1:], name="condition"),
+                          columns=[f"de_{i + 1}" for i in range(de["genes"].shape[1])])
 
     name, simulated = dataset_name(adata, dataset)
     params = {"perturbation_key": perturbation_key, "control": control, "separator": separator,
@@ -288,7 +431,7 @@ def prepare_perturbation(
               "dataset": name, "simulated": simulated}
     index = pd.Index(conditions, name="condition")
     if not copy:
-        adata.uns[de_key] = de_result
+        adata.uns[de_key] = _rank_genes_groups_record(de, conditions, adata.var_names, perturbation_key, control, layer)
         adata.uns[key_added] = {
             "params": params,
             "pseudobulk": pd.DataFrame(means, index=index, columns=adata.var_names),
