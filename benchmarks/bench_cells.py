@@ -39,7 +39,10 @@ RECIPES = {  # simplest first
     "z-score, centred": dict(weights="zscore", center=True, remove_pcs=0),
 }
 SENTENCE_LENGTHS = (10, 20, 50)  # 100 overflows the encoder's 256-token window on pbmc68k
-TIE = 0.005
+# Two runs of the same choice differ by up to 0.005 in a recipe's score (the knowledge vectors
+# recomputed in other batches differ in their last bits, and k-means and Leiden follow), so
+# recipes within 0.01 of the best are ties, and the simplest of them wins.
+TIE = 0.01
 CHOICE_SET = "pbmc68k_reduced"
 
 

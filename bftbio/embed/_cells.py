@@ -129,9 +129,10 @@ def cell_vectors(
     return out, info
 
 
-#: How many of a cell's genes its sentence names (GenePT-s), most expressed first. With gene
-#: symbols of 2–4 word pieces each, 50 names fit the default encoder's 256-token window.
-SENTENCE_GENES = 50
+#: How many of a cell's genes its sentence names (GenePT-s), most expressed first: chosen among
+#: 10, 20 and 50 on pbmc68k_reduced (``benchmarks/bench_cells.py``; 50 names still fit the
+#: default encoder's 256-token window, 100 do not).
+SENTENCE_GENES = 20
 
 
 def cell_sentences(

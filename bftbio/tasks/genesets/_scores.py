@@ -53,7 +53,7 @@ class _NameScorer:
     def __init__(self, encoder, background: Sequence[str], *, store: Store | None, progress) -> None:
         self._encoder = encoder
         self._store = store if isinstance(encoder, (str, Encoder)) else None  # a duck-typed encoder: no cache
-        self._params = {**encoder_record(encoder), "normalised": True}
+        self._params = {**encoder_record(encoder), "normalised": True} if self._store is not None else {}
         self.progress = progress
         unique: dict[str, str] = {}
         for name in background:
