@@ -179,8 +179,8 @@ def simulate_perturbseq(
     - ``uns["simulated"] = True``, ``uns["dataset"]``, ``uns["log1p"]`` (when
       ``normalize``, as scanpy writes it), and ``uns["simulation"]``: ``params``,
       ``network`` (its source and size), ``log_fold_change`` (true LFC of the mean,
-      a float32 array of ``conditions`` × genes in ``var_names`` order; ``conditions``
-      holds its row labels) and ``interactions`` (one row per double: ``condition``,
+      a float32 array of ``conditions`` × ``genes``, its row and column labels;
+      :func:`simulated_effects` gives it as a frame that follows ``adata``'s genes) and ``interactions`` (one row per double: ``condition``,
       ``tau``; 0 for additive doubles). Everything is writable to h5ad at any size.
 
     Raises
@@ -336,6 +336,7 @@ def simulate_perturbseq(
         # An array with its row labels, not a DataFrame: h5ad keeps a frame's column names in one HDF5
         # attribute, which thousands of genes overflow, and the simulated screen must be writable.
         "conditions": np.asarray(conditions, dtype=object),
+        "genes": np.asarray(genes, dtype=object),
         "log_fold_change": lfc.astype(np.float32),
         "interactions": pd.DataFrame({"condition": conditions[1 + n_singles:], "tau": tau}),
     }
@@ -356,6 +357,11 @@ def simulated_effects(adata) -> pd.DataFrame:
     if not isinstance(truth, dict) or "log_fold_change" not in truth:
         raise ValueError("adata holds no simulated effects (uns['simulation']['log_fold_change']); it does not "
                          "come from bftbio.datasets.simulate_perturbseq")
-    return pd.DataFrame(truth["log_fold_change"], index=pd.Index([str(c) for c in truth["conditions"]],
-                        name="condition"), columns=pd.Index(adata.var_names, name="gene"))
+    frame = pd.DataFrame(truth["log_fold_change"], index=pd.Index([str(c) for c in truth["conditions"]],
+                         name="condition"), columns=pd.Index([str(g) for g in truth["genes"]], name="gene"))
+    missing = pd.Index(adata.var_names).difference(frame.columns)
+    if len(missing):
+        raise ValueError(f"{len(missing)} genes of adata were not simulated (e.g. {list(missing[:3])}); "
+                         "simulated_effects follows adata's genes, which must come from the simulation")
+    return frame.reindex(columns=adata.var_names)  # a subset or reordering of the genes follows adata
 

@@ -213,7 +213,8 @@ def cell_sentence_vectors(
 
     sentences = cell_sentences(expression, genes, n_genes=n_genes, cells=cells, name=name)
     enc = session_encoder(encoder)
-    lengths = [len(ids) for ids in enc.tokenizer([s for s in sentences if s], truncation=False, verbose=False)["input_ids"]]
+    written = [s for s in sentences if s]
+    lengths = [len(ids) for ids in enc.tokenizer(written, truncation=False, verbose=False)["input_ids"]] if written else []
     n_truncated = int(sum(n > enc.max_length for n in lengths))
     the_store = open_store(store, cache=cache)
     texts = [s for s in dict.fromkeys(sentences) if s]

@@ -73,7 +73,10 @@ def parse_shard(shard) -> tuple[int, int] | None:
     if shard is None:
         return None
     try:
-        i, n = (int(x) for x in (shard.split("/") if isinstance(shard, str) else shard))
+        parts = [x.strip() for x in shard.split("/")] if isinstance(shard, str) else list(shard)
+        if len(parts) != 2 or any(isinstance(x, float) or (isinstance(x, str) and not x.isdigit()) for x in parts):
+            raise ValueError
+        i, n = (int(x) for x in parts)
     except (TypeError, ValueError):
         raise ValueError(f"shard must be 'i/n' or (i, n) with 0 <= i < n, got {shard!r}") from None
     if n < 1 or not 0 <= i < n:
@@ -305,7 +308,11 @@ def embed_genes(
     if source == "knowledge" and (adapter is not None or not (isinstance(model, str) and model == "default")):
         raise ValueError("source='knowledge' uses no language model, so model= and adapter= would be ignored; "
                          "pass source='profile' (the model writes the profiles) or source='hidden'")
-    symbols = _in_shard(_resolve(genes), shard)
+    resolved = _resolve(genes)
+    if not resolved.notna().any():
+        raise ValueError(f"none of the {len(resolved)} gene names could be resolved to an official symbol "
+                         f"(first: {list(resolved.index[:5])})")
+    symbols = _in_shard(resolved, shard)
     wanted = list(dict.fromkeys(s for s in symbols if pd.notna(s)))
     if not wanted and shard is not None:
         frame = pd.DataFrame(np.zeros((0, 0), dtype=np.float32), index=pd.Index([], name="gene"))

@@ -592,9 +592,12 @@ def merge_stores(out: str | os.PathLike, shards: Sequence[str | os.PathLike], *,
             for shard in shards:
                 for key, value in merged.import_from(shard).items():
                     totals[key] += value
+        for suffix in ("-wal", "-shm", "-journal"):  # SQLite would replay an old write-ahead log onto the new file
+            out.with_name(out.name + suffix).unlink(missing_ok=True)
         os.replace(tmp, out)
     finally:
-        tmp.unlink(missing_ok=True)
+        for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in ("-wal", "-shm", "-journal"))):
+            leftover.unlink(missing_ok=True)
     return totals
 
 

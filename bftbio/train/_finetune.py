@@ -379,11 +379,16 @@ def finetune(
         1, args.world_size)
     tokens_seen = round(seen * sum(len(f["input_ids"]) for f in train) / len(train))
     val_after = validation_losses(peft_model, validation, config) if validation else {}
+    if config.deepspeed:
+        # ZeRO-3 splits the weights over the processes: every process takes part in gathering
+        # them, and the Trainer writes the adapter from the main process.
+        trainer.save_model(str(out))
     if not state.is_main_process:
         state.wait_for_everyone()  # returns once the main process has written the run
         return out
 
-    peft_model.save_pretrained(out)
+    if not config.deepspeed:
+        peft_model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     write_atomic(out / "log_history.json", json.dumps(trainer.state.log_history, indent=1))
     provenance = {

@@ -164,5 +164,7 @@ def test_the_true_effects_are_labelled_and_a_wide_screen_writes_to_h5ad(sim, net
     wide.write_h5ad(tmp_path / "wide.h5ad")  # thousands of genes once overflowed an HDF5 attribute
     back = ad.read_h5ad(tmp_path / "wide.h5ad")
     pd.testing.assert_frame_equal(simulated_effects(back), simulated_effects(wide))
+    subset = wide[:, ::-7].copy()  # fewer genes, in another order: the truth follows adata's genes
+    pd.testing.assert_frame_equal(simulated_effects(subset), simulated_effects(wide)[subset.var_names])
     with pytest.raises(ValueError, match="no simulated effects"):
         simulated_effects(ad.AnnData(np.zeros((2, 2))))

@@ -111,3 +111,10 @@ def test_cell_sentence_vectors_are_the_encoded_sentences_and_cached(tiny_encoder
         monkeypatch.setattr(tiny_encoder, "encode", refuse)
         again, _ = cell_sentence_vectors(x, genes, encoder=tiny_encoder, store=store, progress=False)
         np.testing.assert_array_equal(out, again)
+
+
+def test_cells_expressing_nothing_get_zero_vectors_without_an_encoder_call(tiny_encoder):
+    from bftbio.embed import cell_sentence_vectors
+
+    out, info = cell_sentence_vectors(np.zeros((3, 2)), ["TP53", "MDM2"], encoder=tiny_encoder, cache=False)
+    assert not out.any() and info["n_empty_cells"] == 3 and info["n_truncated"] == 0

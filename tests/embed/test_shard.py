@@ -17,7 +17,7 @@ GENES = ["TP53", "MDM2", "EGFR", "HBB", "BRCA1", "CDK2", "MYC", "KRAS", "PTEN", 
 
 def test_parse_shard_and_shard_of():
     assert parse_shard("1/4") == (1, 4) and parse_shard((0, 1)) == (0, 1) and parse_shard(None) is None
-    for bad in ("4/4", "-1/2", "1/0", "a/b", "3", (1, 2, 3)):
+    for bad in ("4/4", "-1/2", "1/0", "a/b", "3", (1, 2, 3), (1.5, 2), "1.5/2"):
         with pytest.raises(ValueError, match="0 <= i < n"):
             parse_shard(bad)
     shards = [shard_of(g, 3) for g in GENES]

@@ -73,6 +73,11 @@ def test_a_damaged_shard_or_an_existing_output_stops_before_writing(tmp_path):
     with pytest.raises(FileExistsError, match="overwrite"):
         merge_stores(out, [a])
     assert out.read_text() == "mine"
+    (tmp_path / "m.sqlite-wal").write_bytes(b"an old write-ahead log")  # left beside the file being replaced
+    merge_stores(out, [a], overwrite=True)
+    assert not (tmp_path / "m.sqlite-wal").exists()
+    with Store(out) as merged:
+        assert merged.check()["integrity"] == "ok"
     with pytest.raises(ValueError, match="cannot also be one of the shards"):
         merge_stores(a, [a], overwrite=True)
     with pytest.raises(ValueError, match="listed twice"):

@@ -100,7 +100,9 @@ def discrimination_score(observed, predicted, *, targets=None, metric: str = "l1
     ``targets[i]`` (the perturbed genes: knocking a gene down makes its own column
     give the answer away). With ``rank_i = #{j : d_ij < d_ii}``, the score is
     ``1 − rank_i / n`` for n conditions: 1 when the prediction is closest to its own
-    observation, down to 1/n. cell-eval: ``discrimination_score_l1`` (``_l2``,
+    observation, down to 1/n. A prediction whose distance to its own observation is
+    undefined (NaN values; ``"cosine"`` with an all-zero prediction such as NoChange's)
+    scores NaN, never 1. cell-eval: ``discrimination_score_l1`` (``_l2``,
     ``_cosine`` for the other metrics), which leaves out the gene named like the
     perturbation.
 
@@ -136,7 +138,11 @@ def discrimination_score(observed, predicted, *, targets=None, metric: str = "l1
         if targets is not None:
             keep[np.asarray(targets[i], dtype=np.int64)] = False
         distances = cdist(pred[i:i + 1, keep], obs[:, keep], _DISTANCES[metric])[0]
-        scores[i] = 1.0 - np.sum(distances < distances[i]) / n
+        if not np.isfinite(distances[i]):  # e.g. a NaN prediction, or cosine of an all-zero one
+            scores[i] = np.nan
+            continue
+        closer = (distances < distances[i]) | ~np.isfinite(distances)  # an undefined distance never helps
+        scores[i] = 1.0 - np.sum(closer) / n
     return scores
 
 

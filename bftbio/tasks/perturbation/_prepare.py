@@ -29,10 +29,10 @@ def _blocks(matrix, chunk_size: int):
         block = matrix[start : min(start + chunk_size, n)]
         if hasattr(block, "compute"):  # Dask
             block = block.compute()
-        if sparse.issparse(block):
-            block = sparse.csr_matrix(block)
+        if sparse.issparse(block):  # float64: squares of integer counts would overflow their own dtype
+            block = sparse.csr_matrix(block, dtype=np.float64)
         else:
-            block = np.asarray(block)
+            block = np.asarray(block, dtype=np.float64)
         yield start, block
 
 
@@ -112,7 +112,8 @@ def group_statistics(matrix, labels, groups, *, variances: bool = True, chunk_si
         means = sums / n_cells[:, None]
         out = {"means": means, "n_cells": n_cells}
         if variances:
-            out["variances"] = (squares - n_cells[:, None] * means**2) / (n_cells[:, None] - 1)
+            # Clipped at 0: a constant gene's E[x^2] - mean^2 can round to -1e-16, whose root is NaN.
+            out["variances"] = np.maximum((squares - n_cells[:, None] * means**2) / (n_cells[:, None] - 1), 0)
             out["variances"][n_cells < 2] = np.nan
     means[n_cells == 0] = np.nan
     sample = np.asarray(sample if sample is not None else [])
@@ -198,6 +199,8 @@ def welch_de(means, variances, n_cells, *, reference: int = 0, n_top: int = 20) 
     """
     from scipy import stats
 
+    if not isinstance(n_top, (int, np.integer)) or n_top < 1:
+        raise ValueError(f"n_top must be a positive integer, got {n_top!r}")
     means, variances = np.asarray(means, dtype=np.float64), np.asarray(variances, dtype=np.float64)
     others = [g for g in range(len(means)) if g != reference]
     with np.errstate(invalid="ignore", divide="ignore"):

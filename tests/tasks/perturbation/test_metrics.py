@@ -49,6 +49,11 @@ def test_discrimination_score_by_hand():
                                [1.0, 2 / 3, 1.0])
     # Euclidean: row 1 is sqrt(.01 + .04) from row 0 and sqrt(.81 + .64) from its own
     np.testing.assert_allclose(discrimination_score(observed, predicted, metric="l2"), [1.0, 1 / 3, 1.0])
+    # an undefined prediction never scores as perfect: NaN values, or cosine of an all-zero (NoChange) row
+    nan_row = [[1.0, 0.0], [np.nan, np.nan], [1.0, 1.0]]
+    scores = discrimination_score(observed, nan_row)
+    assert np.isnan(scores[1]) and scores[0] == 1.0 and scores[2] == 1.0  # rows 0 and 2 compare their own predictions
+    assert np.isnan(discrimination_score(observed, np.zeros((3, 2)), metric="cosine")).all()
     with pytest.raises(ValueError, match="metric must be one of"):
         discrimination_score(observed, predicted, metric="l3")
 
