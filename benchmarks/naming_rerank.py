@@ -19,8 +19,14 @@ training records can find the better term:
    evidence, with a paired bootstrap interval of the difference.
 
     python benchmarks/naming_rerank.py [--workdir runs/rerank] [--out benchmarks/results/naming_rerank.csv]
+                                       [--model-scores 600]
 
-No language model runs: this sets the bar a model's choice has to clear on the same candidates.
+No language model runs by default: this sets the bar a model's choice has to clear on the same
+candidates. ``--model-scores N`` then asks what the model adds to the rule: the base model
+(SmolLM2-135M-Instruct, no adapter: it never saw the training records) scores every candidate
+as the answer (``name_gene_sets(choose="rank")``, cached in the store), and the chosen rule is
+fit on the first N training records with and without three features from those scores (the
+candidate's mean log-probability, its rank and its gap to the set's best).
 """
 
 from __future__ import annotations
@@ -105,6 +111,30 @@ def candidate_table(sets: pd.DataFrame, evidences: list[dict]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def model_scores(data: dict, workdir: Path, n_train: int) -> dict:
+    """{split or data set: one dict per set, candidate name -> the base model's mean log-probability as the answer}."""
+    from bftbio.tasks import name_gene_sets
+
+    out = {}
+    for name, exclude in (("validation", "related"), *DATASETS, ("train", "related")):
+        sets = data[name][0]
+        if name == "train":
+            sets = sets.iloc[:n_train]
+        named = name_gene_sets(sets[["set_id", "genes"]], adapter=None, choose="rank", exclude=exclude, progress=False)
+        out[name] = [dict(zip(c, s)) for c, s in zip(named["candidates"], named["candidate_scores"])]
+    return out
+
+
+def with_model_features(table: pd.DataFrame, scores: list[dict]) -> pd.DataFrame:
+    """The candidate table of the sets that have model scores, plus three features from them."""
+    table = table[table["set"] < len(scores)].copy()
+    table["model_logprob"] = [scores[s].get(n, np.nan) for s, n in zip(table["set"], table["name"])]
+    table["model_logprob"] = table["model_logprob"].fillna(table["model_logprob"].min())
+    table["model_rank"] = table.groupby("set")["model_logprob"].rank(ascending=False, method="first") - 1
+    table["model_gap"] = table["model_logprob"] - table.groupby("set")["model_logprob"].transform("max")
+    return table
+
+
 def per_set(table: pd.DataFrame, n_sets: int, scores) -> tuple[np.ndarray, np.ndarray, float]:
     """ROUGE-L of the highest-scoring term of each set, of the top term, and the share of sets choosing it."""
     chosen = table.assign(score=scores).sort_values(["set", "score"], ascending=[True, False]).groupby("set").head(1)
@@ -119,6 +149,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workdir", default="runs/rerank", help="where the evidence is kept between runs")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "naming_rerank.csv"))
+    parser.add_argument("--model-scores", type=int, default=0, metavar="N",
+                        help="also fit the chosen rule with the base model's candidate scores, on N training records")
     args = parser.parse_args()
     from sklearn.ensemble import GradientBoostingRegressor, HistGradientBoostingRegressor
     from sklearn.linear_model import Ridge
@@ -162,6 +194,29 @@ def main() -> None:
         best = table.groupby("set")["rougeL"].max().sum() / n_sets
         rows.append({"dataset": name, "rule": "best term in hindsight (upper bound)", "rougeL": best})
     results = pd.concat([results, pd.DataFrame(rows[len(results):])], ignore_index=True)
+    if args.model_scores:
+        import copy
+
+        scores = model_scores(data, Path(args.workdir), args.model_scores)
+        model_columns = [*columns, "model_logprob", "model_rank", "model_gap"]
+        extra = []
+        for label, used in ((f"{chosen}, {args.model_scores} records", columns),
+                            (f"{chosen} + base model scores, {args.model_scores} records", model_columns),
+                            ("base model alone (its likeliest candidate)", None)):
+            small = with_model_features(tables["train"][0], scores["train"])
+            target = small["rougeL"] - (small.groupby("set")["rougeL"].transform("mean")
+                                        if "vs set mean" in chosen else 0.0)
+            model = copy.deepcopy(rules[chosen][0]).fit(small[used], target) if used else None
+            for name in ("validation", *(d for d, _ in DATASETS)):
+                table = with_model_features(tables[name][0], scores[name])
+                n_sets = tables[name][1]
+                predicted = model.predict(table[used]) if used else table["model_logprob"].to_numpy()
+                picked, top, share = per_set(table, n_sets, predicted)
+                diff = paired_bootstrap(picked, top)
+                extra.append({"dataset": name, "rule": label, "rougeL": picked.mean(), "top1": top.mean(),
+                              "diff": diff["diff"], "low": diff["low"], "high": diff["high"], "n": n_sets,
+                              "picks_top_term": share})
+        results = pd.concat([results, pd.DataFrame(extra)], ignore_index=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     results.round(4).to_csv(args.out, index=False)
     with pd.option_context("display.width", 200):
