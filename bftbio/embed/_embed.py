@@ -314,14 +314,11 @@ def embed_genes(
                          f"(first: {list(resolved.index[:5])})")
     symbols = _in_shard(resolved, shard)
     wanted = list(dict.fromkeys(s for s in symbols if pd.notna(s)))
-    if not wanted and shard is not None:
+    if not wanted:  # a shard with no gene of the list (every name resolved to some symbol above)
         frame = pd.DataFrame(np.zeros((0, 0), dtype=np.float32), index=pd.Index([], name="gene"))
         frame.attrs = {"symbol": [], "unknown": list(symbols.attrs.get("unknown", [])),
                        "ambiguous": dict(symbols.attrs.get("ambiguous", {})), "params": {}}
         return frame
-    if not wanted:
-        raise ValueError(f"none of the {len(symbols)} gene names could be resolved to an official symbol "
-                         f"(first: {list(symbols.index[:5])})")
     the_store = open_store(store, cache=cache)
     if source == "hidden":
         vectors, params = _hidden_vectors(wanted, model, adapter, batch_size=batch_size, store=the_store,

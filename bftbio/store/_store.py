@@ -25,7 +25,7 @@ import os
 import sqlite3
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +87,31 @@ def _vector_ok(row: tuple) -> bool:
 
 
 _VERIFY = {"texts": _text_ok, "vectors": _vector_ok}
+
+
+#: Files SQLite keeps beside a database.
+_SIDECARS = ("-wal", "-shm", "-journal")
+
+
+def _scratch(target: Path, label: str) -> Path:
+    """A cleared temporary path beside ``target`` for a store file written whole and then installed."""
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.{label}")
+    _remove(tmp)
+    return tmp
+
+
+def _remove(path: Path) -> None:
+    """Delete a store file and its SQLite sidecars, where they exist."""
+    for p in (path, *(path.with_name(path.name + s) for s in _SIDECARS)):
+        p.unlink(missing_ok=True)
+
+
+def _install(tmp: Path, target: Path) -> None:
+    """Rename a finished store file over ``target``, whose old sidecars go first: SQLite would replay an old
+    write-ahead log onto the new file."""
+    for suffix in _SIDECARS:
+        target.with_name(target.name + suffix).unlink(missing_ok=True)
+    os.replace(tmp, target)
 
 
 class StoreError(sqlite3.DatabaseError):
@@ -379,8 +404,7 @@ class Store:
         unknown = [n for n in chosen if n not in known]
         if unknown:
             raise KeyError(f"namespaces not in {self.path}: {unknown}")
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.unlink(missing_ok=True)
+        tmp = _scratch(path, "tmp")
         bad = 0
         with Store(tmp) as out:
             out.conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
@@ -396,7 +420,7 @@ class Store:
         if bad:
             warnings.warn(f"{bad} entries of {self.path} failed verification and were not exported",
                           StoreIntegrityWarning, stacklevel=2)
-        os.replace(tmp, path)
+        _install(tmp, path)
         return path
 
     def import_from(self, path: str | os.PathLike) -> dict[str, int]:
@@ -500,9 +524,7 @@ class Store:
 
     def _rebuild(self) -> int:
         """A damaged file replaced by a new one holding every entry that can still be read and verifies."""
-        tmp = self.path.with_name(self.path.name + ".repair")
-        for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
-            leftover.unlink(missing_ok=True)
+        tmp = _scratch(self.path, "repair")
         total = kept = 0
         self.close()
         src = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
@@ -536,9 +558,7 @@ class Store:
         src.close()
         damaged = self.path.with_name(self.path.name + ".damaged")
         os.replace(self.path, damaged)
-        for suffix in ("-wal", "-shm"):
-            self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
-        os.replace(tmp, self.path)
+        _install(tmp, self.path)
         logger.warning("rebuilt the damaged store %s from the %d entries that could be read and verified; the "
                        "damaged file is kept as %s", self.path, kept, damaged)
         return total - kept
@@ -583,8 +603,7 @@ def merge_stores(out: str | os.PathLike, shards: Sequence[str | os.PathLike], *,
         raise FileExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
     if out.resolve() in {p.resolve() for p in shards}:
         raise ValueError(f"the merged file {out} cannot also be one of the shards")
-    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
+    tmp = _scratch(out, "tmp")
     totals = {"shards": len(shards), "texts": 0, "vectors": 0, "conflicts": 0}
     try:
         with Store(tmp) as merged:
@@ -592,92 +611,7 @@ def merge_stores(out: str | os.PathLike, shards: Sequence[str | os.PathLike], *,
             for shard in shards:
                 for key, value in merged.import_from(shard).items():
                     totals[key] += value
-        for suffix in ("-wal", "-shm", "-journal"):  # SQLite would replay an old write-ahead log onto the new file
-            out.with_name(out.name + suffix).unlink(missing_ok=True)
-        os.replace(tmp, out)
+        _install(tmp, out)
     finally:
-        for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in ("-wal", "-shm", "-journal"))):
-            leftover.unlink(missing_ok=True)
+        _remove(tmp)
     return totals
-
-
-def default_store() -> Store:
-    """The store at the settings' cache directory (one per path, reused)."""
-    path = settings.cachedir / "store.sqlite"
-    store = _OPEN.get(path)
-    if store is None:
-        store = _OPEN[path] = Store(path)
-    return store
-
-
-_OPEN: dict[Path, Store] = {}
-
-
-def cached_texts(store: Store | None, kind: str, params: Mapping, keys: Sequence[str],
-                 compute: Callable[[list[str], Callable[[Mapping[str, str]], None]], None]) -> dict[str, str]:
-    """The text of every key: what ``store`` holds under ``(kind, params)``, and the rest computed.
-
-    The one cached path of every feature that makes texts with a model. ``compute(missing,
-    save)`` gets the keys the store lacks, in first-seen order, and calls ``save({key:
-    text})`` as results arrive; each call is committed at once, so a killed run loses at
-    most what was in flight, and a second run computes nothing. ``compute`` is not called
-    when nothing is missing (load the model inside it). With ``store=None`` everything is
-    computed and nothing kept.
-    """
-    namespace = store.namespace(kind, params) if store is not None else None
-    texts = store.get_texts(namespace, keys) if store is not None else {}
-    missing = [k for k in dict.fromkeys(keys) if k not in texts]
-    if missing:
-        def save(batch: Mapping[str, str]) -> None:
-            texts.update(batch)
-            if store is not None:
-                store.put_texts(namespace, dict(batch))
-
-        compute(missing, save)
-        lost = [k for k in missing if k not in texts]
-        if lost:
-            raise RuntimeError(f"{kind}: {len(lost)} of {len(missing)} texts were never saved, e.g. {lost[0]!r}")
-    return texts
-
-
-def cached_vectors(store: Store | None, kind: str, params: Mapping, keys: Sequence[str],
-                   compute: Callable[[list[str], Callable[[Sequence[str], np.ndarray], None]], None]
-                   ) -> dict[str, np.ndarray]:
-    """The vector of every key: what ``store`` holds under ``(kind, params)``, and the rest computed.
-
-    The vector counterpart of :func:`cached_texts`: ``compute(missing, save)`` gets the keys
-    the store lacks, in first-seen order, and calls ``save(keys, array)`` (one row per key)
-    as results arrive; each call is committed at once. With ``store=None`` everything is
-    computed and nothing kept.
-    """
-    namespace = store.namespace(kind, params) if store is not None else None
-    vectors = store.get_vectors(namespace, keys) if store is not None else {}
-    missing = [k for k in dict.fromkeys(keys) if k not in vectors]
-    if missing:
-        def save(batch_keys: Sequence[str], array: np.ndarray) -> None:
-            array = np.asarray(array, dtype=np.float32)
-            if store is not None:
-                store.put_vectors(namespace, batch_keys, array)
-            vectors.update(zip(batch_keys, array))
-
-        compute(missing, save)
-        lost = [k for k in missing if k not in vectors]
-        if lost:
-            raise RuntimeError(f"{kind}: {len(lost)} of {len(missing)} vectors were never saved, e.g. {lost[0]!r}")
-    return vectors
-
-
-def open_store(store: Store | str | os.PathLike | None = None, *, cache: bool = True) -> Store | None:
-    """The store a feature reads and writes: the ``store`` given (a :class:`Store` or a path), else the default one.
-
-    ``cache=False`` returns None: the feature then computes everything and keeps nothing.
-    """
-    if not cache:
-        return None
-    if store is None:
-        return default_store()
-    if isinstance(store, Store):
-        return store
-    if not isinstance(store, (str, os.PathLike)):
-        raise TypeError(f"store must be a Store, a path or None, got {type(store).__name__}")
-    return Store(store)

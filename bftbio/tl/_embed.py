@@ -96,6 +96,13 @@ def _expression(adata, layer: str | None, use_raw: bool | None):
     return expression, where
 
 
+def _write_cells(adata, key_added: str, cells, record: dict) -> None:
+    """Cell vectors in ``obsm[key_added]``, how they were made in ``uns[key_added]["cells"]`` (other entries kept)."""
+    adata.obsm[key_added] = cells
+    previous = adata.uns.get(key_added, {})
+    adata.uns[key_added] = {**(dict(previous) if isinstance(previous, dict) else {}), "cells": record}
+
+
 def cell_embeddings(
     adata,
     *,
@@ -158,15 +165,11 @@ def cell_embeddings(
     if info["n_empty_cells"]:
         warnings.warn(f"{info['n_empty_cells']} cells express none of the embedded genes; their embedding is zero",
                       UserWarning, stacklevel=2)
-    adata.obsm[key_added] = cells
-    previous = adata.uns.get(key_added, {})
-    previous = dict(previous) if isinstance(previous, dict) else {}
-    previous["cells"] = {"use_rep": use_rep, "expression": where, **info,
-                         "recipe": f"weighted sum ({info['weights']} weights"
-                                   + (", centred gene vectors" if info["center"] else "")
-                                   + (f", top {info['remove_pcs']} directions removed" if info["remove_pcs"] else "")
-                                   + "), L2-normalised"}
-    adata.uns[key_added] = previous
+    _write_cells(adata, key_added, cells, {
+        "use_rep": use_rep, "expression": where, **info,
+        "recipe": f"weighted sum ({info['weights']} weights" + (", centred gene vectors" if info["center"] else "")
+                  + (f", top {info['remove_pcs']} directions removed" if info["remove_pcs"] else "")
+                  + "), L2-normalised"})
     return adata if copy else None
 
 
@@ -230,10 +233,7 @@ def cell_sentence_embeddings(
     if info["n_truncated"]:
         warnings.warn(f"{info['n_truncated']} cell sentences are longer than the encoder's window and were read "
                       f"only up to it; pass a smaller n_genes (now {n_genes})", UserWarning, stacklevel=2)
-    adata.obsm[key_added] = cells
-    previous = adata.uns.get(key_added, {})
-    previous = dict(previous) if isinstance(previous, dict) else {}
-    previous["cells"] = {"expression": where, **info,
-                         "recipe": f"sentence of each cell's top {n_genes} genes, embedded by {info['encoder']}"}
-    adata.uns[key_added] = previous
+    _write_cells(adata, key_added, cells, {
+        "expression": where, **info,
+        "recipe": f"sentence of each cell's top {n_genes} genes, embedded by {info['encoder']}"})
     return adata if copy else None

@@ -78,19 +78,18 @@ def group_statistics(matrix, labels, groups, *, variances: bool = True, chunk_si
     squares = np.zeros((len(groups), n_genes)) if variances else None
     bad_count, bad_cells, first, sample = 0, 0, None, None
     for start, block in _blocks(matrix, chunk_size):
-        values = block.data if sparse.issparse(block) else block
-        if values.dtype.kind in "fc":
-            bad = ~np.isfinite(values)
-            if bad.any():
-                if sparse.issparse(block):
-                    coo = block.tocoo()
-                    cells, genes = coo.row[~np.isfinite(coo.data)], coo.col[~np.isfinite(coo.data)]
-                else:
-                    cells, genes = np.nonzero(bad)
-                bad_count += int(bad.sum())
-                bad_cells += len(np.unique(cells))
-                first = first or (start + int(cells[0]), int(genes[0]))
-                continue
+        values = block.data if sparse.issparse(block) else block  # float64, from _blocks
+        bad = ~np.isfinite(values)
+        if bad.any():
+            if sparse.issparse(block):
+                coo = block.tocoo()
+                cells, genes = coo.row[~np.isfinite(coo.data)], coo.col[~np.isfinite(coo.data)]
+            else:
+                cells, genes = np.nonzero(bad)
+            bad_count += int(bad.sum())
+            bad_cells += len(np.unique(cells))
+            first = first or (start + int(cells[0]), int(genes[0]))
+            continue
         if sample is None:
             sample = values[:100_000] if sparse.issparse(block) else values[:200].ravel()
         code = codes[start : start + block.shape[0]]
