@@ -50,7 +50,8 @@ def evidence_block(evidence: Mapping) -> str:
     """The evidence as prompt lines: one enriched term a line, with overlap, term size and q."""
     terms = evidence.get("terms", ())
     if not terms:
-        return f"{_EVIDENCE_HEADER}\n- no GO biological process is enriched at q <= {evidence.get('max_q', 0.05):g}"
+        what = "biological process" if evidence.get("ontology", "BP") == "BP" else "term"
+        return f"{_EVIDENCE_HEADER}\n- no GO {what} is enriched at q <= {evidence.get('max_q', 0.05):g}"
     lines = [_EVIDENCE_HEADER]
     for t in terms:
         lines.append(f"- {t['name']} ({t['overlap']}/{t['term_size']}, q={t['q_value']:.0e})")

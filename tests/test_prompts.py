@@ -20,6 +20,7 @@ def test_prompt_lists_genes_evidence_and_the_answer_format_without_placeholders(
     bare = naming_prompt(["PEX1", "PEX5", "PEX7"], None)
     assert "GO enrichment" not in bare and bare.splitlines()[0] == lines[0]
     assert "no GO biological process is enriched" in evidence_block({"max_q": 0.05, "terms": []})
+    assert "no GO term is enriched" in evidence_block({"max_q": 0.05, "terms": [], "ontology": "BP+MF+CC"})
 
 
 def test_long_sets_show_the_best_supported_genes_in_input_order():

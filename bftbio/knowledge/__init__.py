@@ -17,7 +17,7 @@ from ._enrichment import enrichment
 from ._evidence import ENRICHMENT_OPTIONS, GO_ID, gene_set_evidence
 from ._gene_sets import gene_sets, propagate
 from ._genes import aliases, genes
-from ._ontology import ancestor_closure, ancestors, descendants, go_terms
+from ._ontology import ancestor_closure, ancestors, descendants, go_terms, ontology_names
 from ._profile import knowledge_profile
 from ._related import EXCLUSION_SETTINGS, related_terms
 from ._resolve import resolve_symbols
@@ -34,6 +34,7 @@ __all__ = [
     "aliases",
     "resolve_symbols",
     "go_terms",
+    "ontology_names",
     "go_annotations",
     "background",
     "gene_sets",

@@ -10,14 +10,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import pandas as pd
+
 from ._enrichment import enrichment
+from ._ontology import ontology_names
 from ._related import EXCLUSION_SETTINGS, related_terms
 from ._resolve import resolve_symbols
 
 __all__ = ["gene_set_evidence", "ENRICHMENT_OPTIONS", "GO_ID"]
 
-#: Options of :func:`enrichment` behind the evidence (and the enrichment baseline).
-ENRICHMENT_OPTIONS = {"ontology": "BP", "min_size": 5, "max_size": 500, "min_overlap": 2}
+#: Options of :func:`enrichment` behind the evidence (and the enrichment baseline). The evidence
+#: reads all three GO ontologies, each tested and corrected on its own, as GO enrichment tools
+#: report them: a curated set is as often a complex (CC) or an activity (MF) as a process (BP);
+#: docs/genesets.md, "Which ontologies", has the measurements behind this default.
+ENRICHMENT_OPTIONS = {"ontology": "all", "min_size": 5, "max_size": 500, "min_overlap": 2}
 #: A GO identifier.
 GO_ID = re.compile(r"^GO:\d{7}$")
 
@@ -51,16 +57,21 @@ def gene_set_evidence(
         At most ``n_terms`` terms, each with Benjamini–Hochberg ``q <= max_q``.
     **enrichment_options
         Overrides of :data:`ENRICHMENT_OPTIONS` (``ontology``, ``min_size``,
-        ``max_size``, ``min_overlap``, ``universe``, ``evidence``).
+        ``max_size``, ``min_overlap``, ``universe``, ``evidence``). ``ontology`` is
+        ``"BP"``, ``"MF"``, ``"CC"``, a list of them or ``"all"`` (the default): each
+        ontology is tested against its own universe and Benjamini–Hochberg corrected on its
+        own, and the terms of all of them are ranked together by p-value. The exclusion
+        rule applies in each (near-duplicates are searched in every ontology read).
 
     Returns
     -------
-    dict with ``exclude``, ``n_excluded``, ``universe_size``, ``genes_tested``
-    (set genes in the universe), ``known_genes`` (official symbols found),
+    dict with ``ontology`` (the ontologies read, ``+``-joined), ``exclude``,
+    ``n_excluded``, ``universe_size`` and ``genes_tested`` (the largest over the
+    ontologies read: genes with an annotation, set genes among them), ``known_genes`` (official symbols found),
     ``unknown_genes`` (their count), ``unknown`` (the names not found), ``max_q``,
     ``n_significant`` and ``terms``: a list of dicts with ``go_id``, ``name``,
-    ``q_value``, ``p_value``, ``overlap``, ``term_size`` and ``genes``, most
-    significant first.
+    ``q_value``, ``p_value``, ``overlap``, ``term_size``, ``genes`` and ``ontology``,
+    most significant first.
 
     Examples
     --------
@@ -78,21 +89,26 @@ def gene_set_evidence(
         raise ValueError(f"enrichment options {unknown_options} unknown; accepted: {sorted(ENRICHMENT_OPTIONS)}, "
                          "universe, evidence")
     options = {**ENRICHMENT_OPTIONS, **enrichment_options}
+    ontologies = ontology_names(options.pop("ontology"))
     names = list(genes)
     resolved = resolve_symbols(names, warn=False)
     symbols = sorted(set(resolved.dropna().tolist()))
-    excluded = set(exclude_terms)
     rule = EXCLUSION_SETTINGS[exclude]
-    if rule is not None:
-        own = [set_id] if isinstance(set_id, str) and GO_ID.match(set_id) else []
-        excluded |= related_terms(own, [set(symbols)], ontology=options["ontology"], **rule)
-    table = enrichment(symbols, exclude=excluded, **options)
+    own = [set_id] if rule is not None and isinstance(set_id, str) and GO_ID.match(set_id) else []
+    excluded, tables = set(exclude_terms), []
+    for ontology in ontologies:
+        if rule is not None:
+            excluded |= related_terms(own, [set(symbols)], ontology=ontology, **rule)
+        tables.append(enrichment(symbols, ontology=ontology, exclude=excluded, **options).assign(ontology=ontology))
+    table = pd.concat(tables, ignore_index=True).sort_values(
+        ["p_value", "overlap", "term_size", "go_id"], ascending=[True, False, True, True])
     significant = table[table["q_value"] <= max_q]
     return {
+        "ontology": "+".join(ontologies),
         "exclude": exclude,
         "n_excluded": len(excluded),
-        "universe_size": int(table.attrs["universe_size"]),
-        "genes_tested": int(table["set_size"].iloc[0]) if len(table) else None,
+        "universe_size": max(int(t.attrs["universe_size"]) for t in tables),
+        "genes_tested": int(table["set_size"].max()) if len(table) else None,
         "known_genes": len(symbols),
         "unknown_genes": int(resolved.isna().sum()),
         "unknown": [n for n, s in zip(names, resolved) if not isinstance(s, str)],
@@ -100,7 +116,8 @@ def gene_set_evidence(
         "n_significant": len(significant),
         "terms": [
             {"go_id": r.go_id, "name": r.name, "q_value": float(r.q_value), "p_value": float(r.p_value),
-             "overlap": int(r.overlap), "term_size": int(r.term_size), "genes": r.genes.split(",")}
+             "overlap": int(r.overlap), "term_size": int(r.term_size), "genes": r.genes.split(","),
+             "ontology": r.ontology}
             for r in significant.head(n_terms).itertuples()
         ],
     }

@@ -27,6 +27,21 @@ def ontology_name(value, *, allow_none: bool = False) -> str | None:
     raise ValueError(f"ontology must be one of {choices}; got {value!r}.")
 
 
+def ontology_names(value) -> tuple[str, ...]:
+    """One ontology, several, or ``"all"`` -> a tuple in the order of :data:`ONTOLOGIES`."""
+    if isinstance(value, str):
+        if value.lower() == "all":
+            return tuple(ONTOLOGIES)
+        return (ontology_name(value),)
+    try:
+        names = {ontology_name(v) for v in value}
+    except TypeError:
+        raise ValueError(f"ontology must be 'BP', 'MF', 'CC', 'all' or a list of them; got {value!r}.") from None
+    if not names:
+        raise ValueError("ontology must name at least one of 'BP', 'MF', 'CC'; got an empty list.")
+    return tuple(o for o in ONTOLOGIES if o in names)
+
+
 def relation_names(relations) -> tuple[str, ...]:
     """Validated relation names as a sorted tuple (a cache key)."""
     if isinstance(relations, str):

@@ -94,9 +94,11 @@ def build_naming_data(
     keep: tuple[float, float] = (0.6, 1.0),
     noise: tuple[float, float] = (0.0, 0.3),
     n_evidence: int = 8,
+    ontology="BP",
+    enrichment_options: Mapping | None = None,
     seed: int = 0,
 ) -> TrainingData:
-    """Gene-set → process records from every eligible GO BP term, benchmark-clean.
+    """Gene-set → process records from every eligible GO term (BP by default), benchmark-clean.
 
     Parameters
     ----------
@@ -122,7 +124,17 @@ def build_naming_data(
         annotated elsewhere in the ontology.
     n_evidence
         Enriched terms in each evidence block (q ≤ 0.05; the term, its lineage and
-        its near-duplicates excluded).
+        its near-duplicates excluded). The evidence reads what
+        :func:`bftbio.knowledge.gene_set_evidence` reads by default (all three ontologies),
+        as :func:`bftbio.tasks.name_gene_sets` does.
+    ontology
+        Whose terms become the answers: ``"BP"`` (default; processes), ``"MF"``, ``"CC"``,
+        a list of them or ``"all"``. Random genes added to a list come from the genes
+        annotated in the answer's ontology.
+    enrichment_options
+        Overrides of :data:`bftbio.knowledge.ENRICHMENT_OPTIONS` for the evidence, as
+        :func:`bftbio.tasks.name_gene_sets` takes them (``{"ontology": "BP"}``: processes
+        only, the evidence the shipped naming adapter was trained on).
     seed
         Seeds the sample, the split and every list.
 
@@ -147,15 +159,20 @@ def build_naming_data(
     rng = random.Random(seed)
     excluded, exclusion_record = benchmark_exclusion(exclude, data=benchmark_data)
     user_excluded, user_record = _held_out_terms(held_out, benchmark_data)
-    sets = knowledge.gene_sets("BP", min_size=min_size, max_size=max_size)
+    ontologies = knowledge.ontology_names(ontology)
+    sets, universes = {}, {}
+    for source in ontologies:
+        found = knowledge.gene_sets(source, min_size=min_size, max_size=max_size)
+        sets.update(found)
+        universes.update(dict.fromkeys(found, source))
     eligible = sorted(t for t in sets if t not in excluded and t not in user_excluded)
     n_eligible = len(eligible)
     if n_terms is not None:
         if n_terms < 1:
             raise ValueError(f"n_terms must be positive or None, got {n_terms}")
         eligible = sorted(rng.sample(eligible, min(n_terms, len(eligible))))
-    names = knowledge.go_terms("BP")["name"]
-    universe = sorted(knowledge.background("BP"))
+    names = knowledge.go_terms()["name"]
+    background = {source: sorted(knowledge.background(source)) for source in ontologies}
     term_split = _split(eligible, holdout, rng)
     splits: dict[str, list[dict]] = {}
     logger.info("naming data: %d GO terms (%d excluded as benchmark, %d as held out)", len(eligible),
@@ -164,8 +181,9 @@ def build_naming_data(
         records = []
         for term in term_split[split]:
             members = sorted(sets[term])
-            observed = _noisy(members, universe, keep, noise, rng)
-            evidence = knowledge.gene_set_evidence(observed, set_id=term, exclude="related", n_terms=n_evidence)
+            observed = _noisy(members, background[universes[term]], keep, noise, rng)
+            evidence = knowledge.gene_set_evidence(observed, set_id=term, exclude="related", n_terms=n_evidence,
+                                                   **dict(enrichment_options or {}))
             listed = shown_genes(observed, evidence)
             records.append({
                 "prompt": naming_prompt(observed, evidence),
@@ -178,12 +196,13 @@ def build_naming_data(
         "builder": "bftbio.train.build_naming_data",
         "seed": seed,
         "n_records": {k: len(v) for k, v in splits.items()},
-        "terms": {"min_size": min_size, "max_size": max_size, "eligible": n_eligible, "used": len(eligible),
-                  "bp_terms_in_size_range": len(sets)},
+        "terms": {"ontology": "+".join(ontologies), "min_size": min_size, "max_size": max_size,
+                  "eligible": n_eligible, "used": len(eligible), "terms_in_size_range": len(sets)},
         "lists": {"keep": list(keep), "noise": list(noise), "n_evidence": n_evidence,
+                  "evidence_options": {**knowledge.ENRICHMENT_OPTIONS, **dict(enrichment_options or {})},
                   "evidence_exclusion": "related (term, lineage, near-duplicates)"},
-        "exclusion": {**exclusion_record, "bp_terms_in_size_range_excluded": len(set(sets) & excluded)},
-        "held_out": {**user_record, "bp_terms_in_size_range_excluded": len(set(sets) & user_excluded)},
+        "exclusion": {**exclusion_record, "terms_in_size_range_excluded": len(set(sets) & excluded)},
+        "held_out": {**user_record, "terms_in_size_range_excluded": len(set(sets) & user_excluded)},
         "prompt": TEMPLATES,
         "knowledge": knowledge.provenance().get("source_dates", {}),
     }

@@ -26,12 +26,31 @@ def test_related_rule_removes_the_sets_term_lineage_and_near_duplicates(real_kb)
     assert term in shown  # nothing excluded: the set finds its own term
     kept = gene_set_evidence(genes, set_id=term, exclude="related", n_terms=50)
     ids = {t["go_id"] for t in kept["terms"]}
-    related = knowledge.related_terms([term], [set(genes)])
+    related = set().union(*(knowledge.related_terms([term], [set(genes)], ontology=o) for o in ("BP", "MF", "CC")))
     assert not ids & related and kept["n_excluded"] == len(related)
     assert not ids & (knowledge.ancestors(term) | knowledge.descendants(term))
 
 
+def test_all_ontologies_merge_the_single_lists_by_p_value(real_kb):
+    pooled = gene_set_evidence(PEROXINS, n_terms=200, max_q=1.0)
+    assert pooled["ontology"] == "BP+MF+CC"
+    singles = [gene_set_evidence(PEROXINS, n_terms=200, max_q=1.0, ontology=o)["terms"] for o in ("BP", "MF", "CC")]
+    for o, terms in zip(("BP", "MF", "CC"), singles):
+        assert {t["ontology"] for t in terms} == {o}
+        # each ontology keeps its own q-values (corrected over its own terms)
+        assert [(t["go_id"], t["q_value"]) for t in terms] == \
+            [(t["go_id"], t["q_value"]) for t in pooled["terms"] if t["ontology"] == o]
+    assert sum(map(len, singles)) == len(pooled["terms"])
+    p = [t["p_value"] for t in pooled["terms"]]
+    assert p == sorted(p) and {t["ontology"] for t in pooled["terms"]} == {"BP", "MF", "CC"}
+    assert gene_set_evidence(PEROXINS, ontology=["cc", "BP"])["ontology"] == "BP+CC"
+
+
 def test_bad_options_are_named(real_kb):
+    with pytest.raises(ValueError, match="ontology must"):
+        gene_set_evidence(PEROXINS, ontology="XX")
+    with pytest.raises(ValueError, match="at least one"):
+        gene_set_evidence(PEROXINS, ontology=[])
     with pytest.raises(ValueError, match="exclude must be one of"):
         gene_set_evidence(PEROXINS, exclude="all")
     with pytest.raises(ValueError, match="n_terms"):

@@ -50,7 +50,7 @@ def test_seeded_and_held_out_terms_stay_out(real_kb, data):
     assert term not in keys and not set(parent) & keys
     assert kept_out.provenance["held_out"]["n_go_ids"] == 1
     # Holding out a term removes it and its lineage from the eligible pool, not just from the sample.
-    removed = kept_out.provenance["held_out"]["bp_terms_in_size_range_excluded"]
+    removed = kept_out.provenance["held_out"]["terms_in_size_range_excluded"]
     assert removed >= 1 + len(parent)
     assert kept_out.provenance["terms"]["eligible"] == data.provenance["terms"]["eligible"] - removed
     with pytest.raises(ValueError, match="GO IDs"):
@@ -74,3 +74,21 @@ def test_train_config_task_naming_builds_these_records(real_kb):
     assert sum(len(v) for v in data.splits.values()) == 6
     assert {r["kind"] for v in data.splits.values() for r in v} == {"naming"}
     assert data.provenance["builder"] == "bftbio.train.build_naming_data"
+
+
+def test_answers_and_evidence_from_chosen_ontologies(real_kb):
+    cc = build_naming_data(n_terms=12, exclude=None, holdout=(0.25, 0.0), ontology="CC", seed=1)
+    terms = knowledge.go_terms()
+    background = knowledge.background("CC")
+    records = [r for split in cc.splits.values() for r in split]
+    assert records and all(terms.loc[r["key"], "ontology"] == "CC" for r in records)
+    assert all(r["name"] == terms.loc[r["key"], "name"] and set(r["genes"]) <= background for r in records)
+    assert cc.provenance["terms"]["ontology"] == "CC"
+    bp_only = build_naming_data(n_terms=12, exclude=None, holdout=(0.25, 0.0), ontology="CC",
+                                enrichment_options={"ontology": "BP"}, seed=1)
+    assert bp_only.provenance["lists"]["evidence_options"]["ontology"] == "BP"
+    shown = {c for split in bp_only.splits.values() for r in split for c in r["candidates"]}
+    assert shown and shown <= set(knowledge.go_terms("BP")["name"])
+    assert bp_only.provenance["data_hash"] != cc.provenance["data_hash"]
+    with pytest.raises(ValueError, match="ontology must"):
+        build_naming_data(n_terms=5, exclude=None, ontology="XX")

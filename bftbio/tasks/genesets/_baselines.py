@@ -17,7 +17,7 @@ def enrichment_names(
     *,
     exclude: str = "related",
     exclude_terms=(),
-    ontology: str = "BP",
+    ontology="all",
     min_size: int = 5,
     max_size: int = 500,
     min_overlap: int = 2,
@@ -42,12 +42,13 @@ def enrichment_names(
     exclude_terms
         GO IDs excluded for every set.
     ontology, min_size, max_size, min_overlap
-        Passed to :func:`bftbio.knowledge.enrichment`.
+        Passed to :func:`bftbio.knowledge.gene_set_evidence` (``ontology``: ``"BP"``,
+        ``"MF"``, ``"CC"``, a list of them or ``"all"``, the evidence's default).
 
     Returns
     -------
     DataFrame with ``set_id``, ``process`` (the term's name; None when no term
-    passes), ``go_id``, ``p_value``, ``q_value``, ``overlap`` and
+    passes), ``go_id``, ``ontology``, ``p_value``, ``q_value``, ``overlap`` and
     ``n_excluded``, one row per set, in input order.
 
     Examples
@@ -69,6 +70,7 @@ def enrichment_names(
             "set_id": set_id,
             "process": None if top is None else top["name"],
             "go_id": None if top is None else top["go_id"],
+            "ontology": None if top is None else top["ontology"],
             "p_value": float("nan") if top is None else top["p_value"],
             "q_value": float("nan") if top is None else top["q_value"],
             "overlap": 0 if top is None else top["overlap"],

@@ -49,13 +49,18 @@ def _exclude_term_ids(exclude_terms) -> set[str]:
     return terms
 
 
-def _expand_exclude_terms(terms: set[str], ontology: str) -> set[str]:
-    """The given GO terms and every term with the identical propagated gene set."""
+def _expand_exclude_terms(terms: set[str], ontology) -> set[str]:
+    """The given GO terms and every term with the identical propagated gene set, in each ontology read."""
     if not terms:
         return set()
-    sets = knowledge.gene_sets(ontology, min_size=1, max_size=None)
-    members = [sets[t] for t in sorted(terms) if t in sets]
-    return terms | knowledge.related_terms([], members, ontology=ontology, lineage=False, jaccard=1.0)
+    out = set(terms)
+    ontologies = knowledge.ontology_names(ontology)
+    for source in ontologies:  # a BP term's genes may equal a CC term's: both are the same answer
+        sets = knowledge.gene_sets(source, min_size=1, max_size=None)
+        members = [sets[t] for t in sorted(terms) if t in sets]
+        for target in ontologies:
+            out |= knowledge.related_terms([], members, ontology=target, lineage=False, jaccard=1.0)
+    return out
 
 
 def _evidence_options(enrichment_options, exclude_terms) -> tuple[dict, set[str]]:

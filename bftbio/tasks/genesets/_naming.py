@@ -55,10 +55,11 @@ def name_gene_sets(
 ) -> pd.DataFrame:
     """Name the biological process of each gene set with a language model and its evidence.
 
-    Each set's evidence is its top ``n_terms`` enriched GO biological processes at
-    ``q <= max_q`` (:func:`bftbio.knowledge.gene_set_evidence`: one-sided
-    hypergeometric test against every gene annotated in the ontology,
-    Benjamini–Hochberg corrected). The model gets GeneAgent's system message and
+    Each set's evidence is its top ``n_terms`` enriched GO terms at ``q <= max_q``
+    (:func:`bftbio.knowledge.gene_set_evidence`: one-sided hypergeometric test against
+    every gene annotated in the ontology, Benjamini–Hochberg corrected; processes,
+    functions and components ranked together by p-value, or one ontology with
+    ``enrichment_options={"ontology": "BP"}``). The model gets GeneAgent's system message and
     the request of :func:`bftbio.prompts.naming_prompt` with that evidence block:
     the prompt :func:`bftbio.train.build_naming_data` trains on. Then:
 

@@ -6,7 +6,7 @@ import pytest
 from bftbio.tasks import enrichment_names
 
 SETS = pd.DataFrame({"set_id": ["GO:0000003", "mine"], "genes": [["AAA1", "BBB2"], ["AAA1", "BBB2"]]})
-OPTIONS = {"min_size": 1, "min_overlap": 1}
+OPTIONS = {"min_size": 1, "min_overlap": 1, "ontology": "BP"}
 
 
 def test_no_exclusion_names_the_set_by_its_own_term(tiny_kb):
@@ -28,7 +28,21 @@ def test_lineage_and_related_exclusion_leave_nothing_here(tiny_kb):
     assert related["n_excluded"].tolist() == [4, 4]
 
 
+def test_all_ontologies_rank_together_and_exclude_in_each(tiny_kb):
+    options = {**OPTIONS, "ontology": "all"}
+    names = enrichment_names(SETS.iloc[1:], exclude="none", **options)
+    assert names.loc[0, "ontology"] in {"BP", "MF", "CC"}
+    # {AAA1, BBB2}: in BP, 0003 holds both; in MF and CC a term holds one of them (Jaccard 1/2),
+    # so the related rule removes the four BP terms and the two of each other ontology.
+    related = enrichment_names(SETS, exclude="related", **options)
+    assert related["process"].isna().all() and related["n_excluded"].tolist() == [8, 8]
+    lineage = enrichment_names(SETS.iloc[:1], exclude="lineage", **options)
+    assert lineage.loc[0, "ontology"] in {"MF", "CC"}  # the BP lineage is gone; the other ontologies remain
+
+
 def test_bad_arguments(tiny_kb):
+    with pytest.raises(ValueError, match="ontology must"):
+        enrichment_names(SETS, ontology="XX")
     with pytest.raises(ValueError, match="exclude must be one of"):
         enrichment_names(SETS, exclude="everything")
     with pytest.raises(ValueError, match="columns"):

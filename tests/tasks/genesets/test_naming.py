@@ -24,7 +24,7 @@ from bftbio.tasks import (
 from bftbio.tasks.genesets._scores import default_background
 
 SHARED = dataset_dir("geneagent")  # the packaged copy unless $BFTBIO_DATA names another
-TINY_OPTIONS = {"min_size": 1, "min_overlap": 1}
+TINY_OPTIONS = {"min_size": 1, "min_overlap": 1, "ontology": "BP"}  # the tiny ontology's BP tree
 
 
 @pytest.fixture
