@@ -1,11 +1,11 @@
 """Gene-set naming records at volume: GO terms as noisy gene lists, with their evidence.
 
-Each GO biological process of 5–300 genes becomes one record, shaped like what a
-biologist brings: the term's genes, some dropped and some random genes added, listed
-in a random order; the evidence block of :func:`bftbio.knowledge.gene_set_evidence`
-computed with the term itself, its lineage and its near-duplicates excluded (the
-benchmark rule, so the answer is never in the evidence and the model must read the
-evidence, not copy it); and the answer ``Process: <the term's name>`` with one
+Each GO biological process of 5–300 genes (or each term of the ontologies chosen) becomes
+one record, shaped like what a biologist brings: the term's genes, some dropped and some
+random genes added, listed in a random order; the evidence block of
+:func:`bftbio.knowledge.gene_set_evidence` computed with the term itself, its lineage and
+its near-duplicates excluded (the benchmark rule, so the answer is never in the evidence
+and the model must read the evidence, not copy it); and the answer ``Process: <the term's name>`` with one
 sentence of plain justification.
 """
 
