@@ -1,0 +1,113 @@
+"""Two more ways to let gene vectors help cells, tried against PCA and against random vectors.
+
+Neither ships; this script keeps the figures behind that decision (docs/embedding.md, "Tried").
+
+1. **Smoothing before PCA.** Each gene's expression is mixed with that of its ``K`` nearest
+   genes by gene-vector cosine (weights ∝ positive cosine, rows summing to 1), ``x' = (1 − a)
+   x + a x Wᵀ``, and PCA runs on the result as on the expression. Knowledge vectors should
+   pool genes that work together and so denoise dropout; random vectors pool arbitrary genes.
+   ``K`` and ``a`` were chosen on pbmc68k_reduced among K ∈ {5, 15, 50}, a ∈ {0.3, 0.6}
+   (mean of the six metrics: best knowledge setting 0.611 at K = 15, a = 0.3; PCA 0.616).
+2. **PCA joined with a cell embedding.** The 30 principal components and the cell
+   embedding (knowledge or random vectors, centred recipe; or GenePT-s), each block centred
+   and scaled to unit mean squared norm, side by side.
+
+    python benchmarks/cells_tried.py [--out benchmarks/results/cells_tried.csv]
+
+Real data only (the three sets of ``bench_cells.py``); about 6 minutes on 2 CPU cores with
+the knowledge vectors cached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+K, ALPHA = 15, 0.3
+
+
+def pca(x: np.ndarray, seed: int = 0) -> np.ndarray:
+    """30 principal components of the scaled expression, as the benchmark's PCA row."""
+    import scanpy as sc
+
+    return sc.pp.pca(sc.pp.scale(np.asarray(x, dtype=np.float64), max_value=10), n_comps=30, random_state=seed)
+
+
+def smoothing(vectors: np.ndarray, k: int) -> np.ndarray:
+    """Genes × genes weights: each gene's ``k`` nearest genes by cosine of centred vectors (rows sum to 1)."""
+    found = np.isfinite(vectors).all(axis=1)
+    v = np.where(found[:, None], vectors - np.nanmean(vectors[found], axis=0), 0.0)
+    v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+    similarity = v @ v.T
+    np.fill_diagonal(similarity, -np.inf)
+    nearest = np.argsort(-similarity, axis=1)[:, :k]
+    rows = np.repeat(np.arange(len(v)), k)
+    weights = np.zeros_like(similarity)
+    weights[rows, nearest.ravel()] = np.clip(similarity[rows, nearest.ravel()], 0, None)
+    weights[~found] = 0.0
+    total = weights.sum(axis=1, keepdims=True)
+    return np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
+
+
+def block(x: np.ndarray) -> np.ndarray:
+    x = x - x.mean(axis=0)
+    return x / np.sqrt((x ** 2).sum(axis=1).mean())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "cells_tried.csv"))
+    args = parser.parse_args()
+    from bftbio.datasets import cell_dataset
+    from bftbio.embed import cell_sentence_vectors, cell_vectors, embed_genes
+    import scanpy as sc
+
+    from bftbio.tasks import evaluate_cell_embedding, random_embeddings
+
+    started = time.perf_counter()
+    frames = []
+    for name in ("pbmc68k_reduced", "oligodendroglioma", "wu2020"):
+        adata = cell_dataset(name)  # every method sees the top 2,000 highly variable genes, as in bench_cells.py
+        if adata.n_vars > 2000:
+            hvg = sc.pp.highly_variable_genes(adata, n_top_genes=2000, flavor="seurat", inplace=False)
+            adata = adata[:, hvg["highly_variable"].to_numpy()].copy()
+        x = adata.X.toarray()
+        labels = adata.obs["label"].to_numpy()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*(human gene symbols|match several genes).*")
+            knowledge = embed_genes(list(adata.var_names), source="knowledge", progress=False).to_numpy()
+        vectors = {"knowledge": knowledge,
+                   "random": random_embeddings(list(adata.var_names), dim=384, seed=0).to_numpy()}
+        methods = {"PCA of expression": pca(x)}
+        for label, genes in vectors.items():
+            weights = smoothing(genes, K)
+            methods[f"PCA of expression smoothed by {label} vectors (K={K}, a={ALPHA})"] = \
+                pca((1 - ALPHA) * x + ALPHA * x @ weights.T)
+        cells = {label: cell_vectors(adata.X, genes, weights="expression", center=True, remove_pcs=0)[0]
+                 for label, genes in vectors.items()}
+        cells["GenePT-s"] = cell_sentence_vectors(adata.X, list(adata.var_names), cells=adata.obs_names,
+                                                  progress=False)[0]
+        for label, c in cells.items():
+            methods[f"PCA + {label} cells"] = np.hstack([block(methods["PCA of expression"]), block(c)])
+        for method, rep in methods.items():
+            table = evaluate_cell_embedding(rep, labels).assign(dataset=name, method=method)
+            frames.append(table)
+            print(f"{name:>18} | {method:<60} mean of six {table['value'].mean():.3f}", flush=True)
+    out = pd.concat(frames, ignore_index=True)[["dataset", "method", "metric", "split", "value", "low", "high", "n",
+                                                "n_runs"]]
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    out.to_csv(args.out, index=False)
+    wide = out.pivot_table(index=["dataset", "method"], columns="metric", values="value", sort=False)
+    wide["mean"] = wide.mean(axis=1)
+    with pd.option_context("display.width", 250):
+        print(wide.round(3).to_string())
+    print(f"{time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
