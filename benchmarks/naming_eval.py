@@ -34,6 +34,9 @@ import pandas as pd
 
 PER_SET = ["dataset", "method", "set_id", "truth", "predicted", "rougeL", "similarity"]
 TOP = "top enriched GO term (evidence top-1)"
+#: The rows in benchmarks/results/naming_eval*.csv were measured on processes-only evidence; this
+#: keeps a rerun comparable with them (naming_ontologies.py compares it with all three ontologies).
+EVIDENCE = {"ontology": "BP"}
 
 
 def _validation_sets(folder: Path, n: int) -> pd.DataFrame:
@@ -60,7 +63,7 @@ def _baselines(validation: pd.DataFrame, go_sample: int, data, limit=None) -> pd
     from bftbio.tasks import EVIDENCE_RULES, benchmark_gene_set_naming, evidence_rule_names, set_evidence
 
     frames = []
-    evidence = set_evidence(validation, exclude="related")
+    evidence = set_evidence(validation, exclude="related", enrichment_options=EVIDENCE)
     for rule in EVIDENCE_RULES:
         label = TOP if rule == "top" else f"rule: {rule} (no model)"
         frames.append(_score("validation", label, validation, evidence_rule_names(evidence, rule)))
@@ -74,7 +77,7 @@ def _baselines(validation: pd.DataFrame, go_sample: int, data, limit=None) -> pd
         best.append(names[int(np.argmax(r))])
     frames.append(_score("validation", "best evidence term in hindsight (upper bound)", validation, best))
     _, per_set = benchmark_gene_set_naming(("NeST", "MSigDB", "GO"), sample=go_sample, data=data, limit=limit,
-                                           return_per_set=True, progress=False)
+                                           enrichment_options=EVIDENCE, return_per_set=True, progress=False)
     frames.append(per_set)
     # The best candidate in hindsight on the benchmark too (an upper bound, not a method).
     from bftbio.datasets import geneagent_gene_sets
@@ -84,7 +87,7 @@ def _baselines(validation: pd.DataFrame, go_sample: int, data, limit=None) -> pd
         sets = geneagent_gene_sets(dataset, path=data)
         scored = per_set[(per_set["dataset"] == dataset) & (per_set["method"] == HEADLINE_ENRICHMENT[dataset])]
         sets = sets.set_index("set_id").loc[scored["set_id"]].reset_index()  # the benchmark's (sampled) sets
-        ev = set_evidence(sets, exclude=EVIDENCE_EXCLUSION[dataset])
+        ev = set_evidence(sets, exclude=EVIDENCE_EXCLUSION[dataset], enrichment_options=EVIDENCE)
         best = []
         for e, truth in zip(ev, sets["name"]):
             names = [t["name"] for t in e["terms"]]
@@ -101,12 +104,13 @@ def _model(label, adapter, validation, go_sample, data, limit=None, parts=("vali
     started = time.perf_counter()
     frames = []
     if "validation" in parts:
-        named = name_gene_sets(validation, adapter=adapter, choose=choose, exclude="related", progress=False)
+        named = name_gene_sets(validation, adapter=adapter, choose=choose, exclude="related",
+                               enrichment_options=EVIDENCE, progress=False)
         frames.append(_score("validation", label, validation, named["process"]))
     if "benchmark" in parts:
         _, per_set = benchmark_gene_set_naming(("NeST", "MSigDB", "GO"), methods=(), sample=go_sample, data=data,
                                                limit=limit, models={label: {"adapter": adapter, "choose": choose}},
-                                               return_per_set=True, progress=False)
+                                               enrichment_options=EVIDENCE, return_per_set=True, progress=False)
         frames.append(per_set)
     print(f"{label}: {' and '.join(parts)} scored in {time.perf_counter() - started:.0f} s", flush=True)
     return pd.concat(frames, ignore_index=True)

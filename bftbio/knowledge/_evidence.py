@@ -67,7 +67,8 @@ def gene_set_evidence(
     -------
     dict with ``ontology`` (the ontologies read, ``+``-joined), ``exclude``,
     ``n_excluded``, ``universe_size`` and ``genes_tested`` (the largest over the
-    ontologies read: genes with an annotation, set genes among them), ``known_genes`` (official symbols found),
+    ontologies read: genes with an annotation; set genes among them, over the ontologies
+    with a term tested), ``known_genes`` (official symbols found),
     ``unknown_genes`` (their count), ``unknown`` (the names not found), ``max_q``,
     ``n_significant`` and ``terms``: a list of dicts with ``go_id``, ``name``,
     ``q_value``, ``p_value``, ``overlap``, ``term_size``, ``genes`` and ``ontology``,

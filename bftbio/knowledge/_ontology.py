@@ -28,11 +28,14 @@ def ontology_name(value, *, allow_none: bool = False) -> str | None:
 
 
 def ontology_names(value) -> tuple[str, ...]:
-    """One ontology, several, or ``"all"`` -> a tuple in the order of :data:`ONTOLOGIES`."""
+    """One ontology, several (a list, or ``"BP+CC"`` as evidence records write them), or ``"all"``.
+
+    Returns a tuple in the order of :data:`ONTOLOGIES`.
+    """
     if isinstance(value, str):
         if value.lower() == "all":
             return tuple(ONTOLOGIES)
-        return (ontology_name(value),)
+        value = value.split("+")
     try:
         names = {ontology_name(v) for v in value}
     except TypeError:

@@ -102,23 +102,45 @@ def evaluate(
             rows.append({**base, "method": "chance", "value": 1 / n_options})
     terms = data.terms.get("validation", [])[:n_naming_sets]
     if terms:
-        sets = knowledge.gene_sets("BP", min_size=1, max_size=None)
-        names = knowledge.go_terms("BP")["name"]
+        answers_from, options = _naming_settings(data.provenance)
+        sets = {}
+        for ontology in knowledge.ontology_names(answers_from):
+            sets.update(knowledge.gene_sets(ontology, min_size=1, max_size=None))
+        names = knowledge.go_terms()["name"]
         # The request name_gene_sets asks, with the evidence it shows (the term, its lineage and
-        # near-duplicates excluded, as in training), so the two evaluate one task.
+        # near-duplicates excluded, read from the ontologies the records were built with), so
+        # the two evaluate one task.
         prompts = []
         for t in terms:
-            evidence = knowledge.gene_set_evidence(sets[t], set_id=t, exclude="related", n_terms=8)
+            evidence = knowledge.gene_set_evidence(sets[t], set_id=t, exclude="related", n_terms=8, **options)
             prompts.append(naming_prompt(sets[t], evidence))
         answers = generate_texts(llm, prompts, system=SYSTEM_PROMPT, max_new_tokens=max_new_tokens, progress=False)
         proposed = [parse_process_name(a)[0] for a in answers]
         truth = [names[t] for t in terms]
-        base = {"task": _TASK_NAMING, "dataset": "GO BP validation terms", "split": "validation",
+        base = {"task": _TASK_NAMING, "dataset": f"GO {answers_from} validation terms", "split": "validation",
                 "method": method, "n": len(terms)}
         rows.append({**base, "metric": "rougeL", "value": float(rouge_scores(proposed, truth)["rougeL"].mean())})
         sims = name_similarity(load_encoder(device=device), proposed, truth)
         rows.append({**base, "metric": "name_similarity", "value": float(sims.mean())})
     return pd.DataFrame(rows, columns=["task", "dataset", "split", "method", "metric", "value", "n"])
+
+
+def _naming_settings(provenance: dict) -> tuple[str, dict]:
+    """The ontologies the validation answers come from and the evidence options the records were built with.
+
+    Naming data records both (``terms.ontology``, ``lists.evidence_options``); naming data
+    written before evidence read all three ontologies records neither and read processes only.
+    Other data gets the evidence ``name_gene_sets`` shows by default.
+    """
+    terms, lists = provenance.get("terms") or {}, provenance.get("lists") or {}
+    answers_from = terms.get("ontology", "BP") if isinstance(terms, dict) else "BP"
+    if "evidence_options" in lists:
+        options = dict(lists["evidence_options"])
+    elif provenance.get("builder") == "bftbio.train.build_naming_data":
+        options = {"ontology": "BP"}
+    else:
+        options = {}
+    return answers_from, options
 
 
 def compare_losses(

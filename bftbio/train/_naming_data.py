@@ -79,7 +79,10 @@ def _held_out_terms(held_out, data) -> tuple[set[str], dict]:
     bad = [t for t in ids if not (isinstance(t, str) and knowledge.GO_ID.match(t))]
     if bad:
         raise ValueError(f"held_out must be GO IDs or a dict with go_ids and/or gene_sets; got {bad[:3]}")
-    return benchmark_exclusion({"go_ids": ids}, data=data)
+    members = {}  # their own gene sets too, so that their near-duplicates in any ontology stay out
+    for ontology in knowledge.ontology_names("all"):
+        members.update(knowledge.gene_sets(ontology, min_size=1, max_size=None))
+    return benchmark_exclusion({"go_ids": ids, "gene_sets": [members[t] for t in ids if t in members]}, data=data)
 
 
 def build_naming_data(
@@ -160,6 +163,8 @@ def build_naming_data(
     excluded, exclusion_record = benchmark_exclusion(exclude, data=benchmark_data)
     user_excluded, user_record = _held_out_terms(held_out, benchmark_data)
     ontologies = knowledge.ontology_names(ontology)
+    evidence_options = {**knowledge.ENRICHMENT_OPTIONS, **dict(enrichment_options or {})}
+    evidence_options["ontology"] = "+".join(knowledge.ontology_names(evidence_options["ontology"]))
     sets, universes = {}, {}
     for source in ontologies:
         found = knowledge.gene_sets(source, min_size=min_size, max_size=max_size)
@@ -183,7 +188,7 @@ def build_naming_data(
             members = sorted(sets[term])
             observed = _noisy(members, background[universes[term]], keep, noise, rng)
             evidence = knowledge.gene_set_evidence(observed, set_id=term, exclude="related", n_terms=n_evidence,
-                                                   **dict(enrichment_options or {}))
+                                                   **evidence_options)
             listed = shown_genes(observed, evidence)
             records.append({
                 "prompt": naming_prompt(observed, evidence),
@@ -199,7 +204,7 @@ def build_naming_data(
         "terms": {"ontology": "+".join(ontologies), "min_size": min_size, "max_size": max_size,
                   "eligible": n_eligible, "used": len(eligible), "terms_in_size_range": len(sets)},
         "lists": {"keep": list(keep), "noise": list(noise), "n_evidence": n_evidence,
-                  "evidence_options": {**knowledge.ENRICHMENT_OPTIONS, **dict(enrichment_options or {})},
+                  "evidence_options": evidence_options,
                   "evidence_exclusion": "related (term, lineage, near-duplicates)"},
         "exclusion": {**exclusion_record, "terms_in_size_range_excluded": len(set(sets) & excluded)},
         "held_out": {**user_record, "terms_in_size_range_excluded": len(set(sets) & user_excluded)},

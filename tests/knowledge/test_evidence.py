@@ -44,6 +44,7 @@ def test_all_ontologies_merge_the_single_lists_by_p_value(real_kb):
     p = [t["p_value"] for t in pooled["terms"]]
     assert p == sorted(p) and {t["ontology"] for t in pooled["terms"]} == {"BP", "MF", "CC"}
     assert gene_set_evidence(PEROXINS, ontology=["cc", "BP"])["ontology"] == "BP+CC"
+    assert gene_set_evidence(PEROXINS, ontology="CC+BP")["ontology"] == "BP+CC"  # the record's own label
 
 
 def test_bad_options_are_named(real_kb):

@@ -28,7 +28,8 @@ def test_records_have_the_shared_prompt_and_a_grounded_answer(real_kb, data):
 def test_the_answer_and_its_relatives_are_never_in_the_evidence(real_kb, data):
     sets = knowledge.gene_sets("BP", min_size=5, max_size=300)
     for r in data.splits["train"]:
-        related = knowledge.related_terms([r["key"]], [set(knowledge.resolve_symbols(r["genes"]).dropna())])
+        members = [set(knowledge.resolve_symbols(r["genes"]).dropna())]
+        related = set().union(*(knowledge.related_terms([r["key"]], members, ontology=o) for o in ("BP", "MF", "CC")))
         ids = {t["go_id"] for t in knowledge.gene_set_evidence(r["genes"], set_id=r["key"], exclude="related")["terms"]}
         assert not ids & related
         assert r["name"] not in r["candidates"]
@@ -84,6 +85,8 @@ def test_answers_and_evidence_from_chosen_ontologies(real_kb):
     assert records and all(terms.loc[r["key"], "ontology"] == "CC" for r in records)
     assert all(r["name"] == terms.loc[r["key"], "name"] and set(r["genes"]) <= background for r in records)
     assert cc.provenance["terms"]["ontology"] == "CC"
+    assert cc.provenance["lists"]["evidence_options"]["ontology"] == "BP+MF+CC"
+    assert all(r["name"] not in r["candidates"] for r in records)  # the answer never shows in its evidence
     bp_only = build_naming_data(n_terms=12, exclude=None, holdout=(0.25, 0.0), ontology="CC",
                                 enrichment_options={"ontology": "BP"}, seed=1)
     assert bp_only.provenance["lists"]["evidence_options"]["ontology"] == "BP"
@@ -92,3 +95,14 @@ def test_answers_and_evidence_from_chosen_ontologies(real_kb):
     assert bp_only.provenance["data_hash"] != cc.provenance["data_hash"]
     with pytest.raises(ValueError, match="ontology must"):
         build_naming_data(n_terms=5, exclude=None, ontology="XX")
+
+
+def test_evaluation_reads_the_evidence_the_records_were_built_with():
+    from bftbio.train._evaluate import _naming_settings
+
+    assert _naming_settings({"builder": "bftbio.train.build_naming_data", "terms": {"ontology": "CC"},
+                             "lists": {"evidence_options": {"ontology": "BP+MF+CC"}}}) == ("CC", {"ontology": "BP+MF+CC"})
+    # naming data written before evidence read three ontologies recorded neither: processes only
+    assert _naming_settings({"builder": "bftbio.train.build_naming_data", "terms": {}, "lists": {}}) == \
+        ("BP", {"ontology": "BP"})
+    assert _naming_settings({}) == ("BP", {})  # other data: name_gene_sets' default evidence

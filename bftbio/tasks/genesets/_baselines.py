@@ -21,11 +21,14 @@ def enrichment_names(
     min_size: int = 5,
     max_size: int = 500,
     min_overlap: int = 2,
+    max_q: float = 0.05,
 ) -> pd.DataFrame:
     """Name each gene set by its most enriched GO term: what a biologist gets without an LLM.
 
-    The top term of :func:`bftbio.knowledge.gene_set_evidence` at any q: the first
-    evidence term a model sees under the same exclusion.
+    The first term of :func:`bftbio.knowledge.gene_set_evidence` at ``q <= max_q``: the
+    first evidence term a model sees under the same exclusion; a set with no term that
+    passes is named by its lowest-p term at any q. (With several ontologies, each corrected
+    on its own, the lowest-p term need not pass ``max_q`` while another does.)
 
     Parameters
     ----------
@@ -41,6 +44,8 @@ def enrichment_names(
         every term whose genes have Jaccard ≥ 0.5 with the set's genes.
     exclude_terms
         GO IDs excluded for every set.
+    max_q
+        The evidence's threshold (as :func:`name_gene_sets`).
     ontology, min_size, max_size, min_overlap
         Passed to :func:`bftbio.knowledge.gene_set_evidence` (``ontology``: ``"BP"``,
         ``"MF"``, ``"CC"``, a list of them or ``"all"``, the evidence's default).
@@ -64,7 +69,10 @@ def enrichment_names(
     rows = []
     for set_id, genes in zip(gene_sets["set_id"], gene_sets["genes"]):
         evidence = knowledge.gene_set_evidence(list(genes), set_id=set_id, exclude=exclude,
-                                               exclude_terms=exclude_terms, n_terms=1, max_q=1.0, **options)
+                                               exclude_terms=exclude_terms, n_terms=1, max_q=max_q, **options)
+        if not evidence["terms"] and max_q < 1:
+            evidence = knowledge.gene_set_evidence(list(genes), set_id=set_id, exclude=exclude,
+                                                   exclude_terms=exclude_terms, n_terms=1, max_q=1.0, **options)
         top = evidence["terms"][0] if evidence["terms"] else None
         rows.append({
             "set_id": set_id,

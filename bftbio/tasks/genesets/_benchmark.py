@@ -63,6 +63,7 @@ def benchmark_gene_set_naming(
     sample: int | None = None,
     seed: int = 0,
     n_shuffles: int = 20,
+    enrichment_options: Mapping | None = None,
     encoder="default",
     max_new_tokens: int = 96,
     batch_size: int | str = "auto",
@@ -73,7 +74,7 @@ def benchmark_gene_set_naming(
 ):
     """Score process names for the GeneAgent gene sets, method by method.
 
-    Baselines: ``"enrichment"`` (the top enriched GO BP term, under each exclusion
+    Baselines: ``"enrichment"`` (the top enriched GO term of the evidence's ontologies, under each exclusion
     setting of :data:`bftbio.knowledge.EXCLUSION_SETTINGS` that applies; the
     headline one is the top term of the very evidence the models read),
     ``"central"`` (the best rule without a model over the models' candidates: the
@@ -119,6 +120,11 @@ def benchmark_gene_set_naming(
         1,000; NeST and MSigDB are always whole). Draws use ``seed``.
     seed
         Seed of the GO sample and of the shuffled baseline.
+    n_shuffles
+        Rotations of the curated names behind the shuffled baseline.
+    enrichment_options
+        The evidence of every method (enrichment baseline, rule and models): overrides of
+        :data:`bftbio.knowledge.ENRICHMENT_OPTIONS` (``{"ontology": "BP"}``: processes only).
     encoder
         The encoder of the similarity and percentile metrics and of the
         ``"central"`` baseline (see :func:`process_name_scores`); None for ROUGE
@@ -191,10 +197,11 @@ def benchmark_gene_set_naming(
         for method in methods:
             if method == "enrichment":
                 for setting in _SETTINGS.get(dataset, ("none", "related")):
-                    named = enrichment_names(sets, exclude=setting)
+                    named = enrichment_names(sets, exclude=setting, **dict(enrichment_options or {}))
                     add(dataset, _LABELS[setting], sets, named["process"].tolist(), scorer)
             elif method == "central" and scorer is not None:
-                evidence = set_evidence(sets, exclude=EVIDENCE_EXCLUSION.get(dataset, "none"))
+                evidence = set_evidence(sets, exclude=EVIDENCE_EXCLUSION.get(dataset, "none"),
+                                        enrichment_options=enrichment_options)
                 add(dataset, CENTRAL_LABEL, sets, central_candidates(scorer, evidence), scorer)
             elif method in ("GeneAgent", "GPT-4"):
                 answers = geneagent_answers(dataset, method, path=data).iloc[positions]
@@ -227,6 +234,7 @@ def benchmark_gene_set_naming(
                 named = name_gene_sets(sets, model=model, adapter=adapter, choose=spec.get("choose", "generate"),
                                        evidence=spec.get("evidence", True),
                                        exclude=EVIDENCE_EXCLUSION.get(dataset, "none"), verify=checked,
+                                       enrichment_options=enrichment_options,
                                        cache=the_store is not None, store=the_store, **options)
                 extra = {"flagged": float(named["flagged"].mean()), "confidence": float(named["confidence"].mean()),
                          "wall_s": time.perf_counter() - started}

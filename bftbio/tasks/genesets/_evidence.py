@@ -54,11 +54,10 @@ def _expand_exclude_terms(terms: set[str], ontology) -> set[str]:
     if not terms:
         return set()
     out = set(terms)
-    ontologies = knowledge.ontology_names(ontology)
-    for source in ontologies:  # a BP term's genes may equal a CC term's: both are the same answer
+    for source in knowledge.ontology_names("all"):  # a CC term's genes may equal a BP term's: the same answer
         sets = knowledge.gene_sets(source, min_size=1, max_size=None)
         members = [sets[t] for t in sorted(terms) if t in sets]
-        for target in ontologies:
+        for target in knowledge.ontology_names(ontology):
             out |= knowledge.related_terms([], members, ontology=target, lineage=False, jaccard=1.0)
     return out
 

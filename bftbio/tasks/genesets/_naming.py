@@ -26,7 +26,7 @@ from ..._settings import logger
 from ...models import LanguageModel, llm_record, resolve_adapter
 from ...prompts import MAX_GENES_SHOWN, TEMPLATES, naming_prompt
 from ...store import Store, open_store
-from ._evidence import MIN_KNOWN_GENES, _gene_set_frame, set_evidence
+from ._evidence import ENRICHMENT_OPTIONS, MIN_KNOWN_GENES, _gene_set_frame, set_evidence
 from ._model_calls import CONFIDENCE, _answers, _ranks, _same_name, parse_answer
 from ._verify import _verify
 
@@ -211,6 +211,7 @@ def name_gene_sets(
     frame["answer"] = answer
     frame["evidence"] = checked
     frame.attrs["params"] = {**llm_params, "prompt": TEMPLATES, "evidence": evidence, "choose": choose,
+                             "enrichment_options": {**ENRICHMENT_OPTIONS, **dict(enrichment_options or {})},
                              "exclude": exclude, "n_terms": n_terms, "max_q": max_q,
                              "max_new_tokens": max_new_tokens, "decoding": "greedy",
                              "confidence": CONFIDENCE["rank" if choose != "generate" else "generate"],

@@ -421,3 +421,15 @@ def test_benchmark_verify_per_model(real_kb, tiny_llm, store):
     assert list(pd.unique(table["method"])) == ["a", "a + verify", "b"]
     with pytest.raises(ValueError, match="'verify'"):
         benchmark_gene_set_naming(("NeST",), methods=(), models={"a": {"adapters": "x"}}, data=SHARED)
+
+
+def test_exclude_terms_also_removes_identical_terms_of_other_ontologies(real_kb):
+    by_genes: dict = {}
+    for ontology in ("BP", "CC"):
+        for go_id, genes in knowledge.gene_sets(ontology, min_size=5, max_size=12).items():
+            by_genes.setdefault(genes, {}).setdefault(ontology, go_id)
+    genes, pair = next((g, ids) for g, ids in sorted(by_genes.items()) if len(ids) == 2)
+    options = dict(n_terms=50, max_q=1.0, enrichment_options={"ontology": "BP"})
+    assert pair["BP"] in {t["go_id"] for t in set_evidence({"s": list(genes)}, **options)[0]["terms"]}
+    after = set_evidence({"s": list(genes)}, exclude_terms=[pair["CC"]], **options)[0]  # a component given
+    assert pair["BP"] not in {t["go_id"] for t in after["terms"]}  # its process twin stays out too
