@@ -68,7 +68,7 @@ def gene_set_evidence(
     dict with ``ontology`` (the ontologies read, ``+``-joined), ``exclude``,
     ``n_excluded``, ``universe_size`` and ``genes_tested`` (the largest over the
     ontologies read: genes with an annotation; set genes among them, over the ontologies
-    with a term tested), ``known_genes`` (official symbols found),
+    with a term tested), ``universe_sizes`` (each ontology's), ``known_genes`` (official symbols found),
     ``unknown_genes`` (their count), ``unknown`` (the names not found), ``max_q``,
     ``n_significant`` and ``terms``: a list of dicts with ``go_id``, ``name``,
     ``q_value``, ``p_value``, ``overlap``, ``term_size``, ``genes`` and ``ontology``,
@@ -109,6 +109,7 @@ def gene_set_evidence(
         "exclude": exclude,
         "n_excluded": len(excluded),
         "universe_size": max(int(t.attrs["universe_size"]) for t in tables),
+        "universe_sizes": {o: int(t.attrs["universe_size"]) for o, t in zip(ontologies, tables)},
         "genes_tested": int(table["set_size"].max()) if len(table) else None,
         "known_genes": len(symbols),
         "unknown_genes": int(resolved.isna().sum()),

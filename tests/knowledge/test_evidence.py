@@ -34,6 +34,8 @@ def test_related_rule_removes_the_sets_term_lineage_and_near_duplicates(real_kb)
 def test_all_ontologies_merge_the_single_lists_by_p_value(real_kb):
     pooled = gene_set_evidence(PEROXINS, n_terms=200, max_q=1.0)
     assert pooled["ontology"] == "BP+MF+CC"
+    assert pooled["universe_sizes"] == {o: len(knowledge.background(o)) for o in ("BP", "MF", "CC")}
+    assert pooled["universe_size"] == max(pooled["universe_sizes"].values())
     singles = [gene_set_evidence(PEROXINS, n_terms=200, max_q=1.0, ontology=o)["terms"] for o in ("BP", "MF", "CC")]
     for o, terms in zip(("BP", "MF", "CC"), singles):
         assert {t["ontology"] for t in terms} == {o}

@@ -76,6 +76,6 @@ def test_gene_set_naming(shared_data):
     # Ranking names every set with one of its evidence terms: never a missing answer.
     assert rows["SmolLM2-135M (base), rank"][4] == 0 and rows["SmolLM2-135M + shipped adapter, rank"][4] == 0
     # The evidence, printed for the first NeST set, for the verified one and for ours, against the annotated universe.
-    assert text.count("genes tested against 18,903") == 3
+    assert text.count("genes tested against 18,903 (BP), 18,432 (MF), 19,869 (CC)") == 3
     assert "GO enrichment of these genes" in text  # the prompt the model reads
     assert "peroxins" in text and "peroxisom" in text.lower()
