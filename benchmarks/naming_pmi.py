@@ -100,15 +100,19 @@ def main() -> None:
     llm = None
     tables = []
     for dataset, (sets, exclude) in data.items():
-        cache = workdir / f"{dataset.replace(' ', '_')}.pkl"
-        if cache.is_file():
-            options, given, prior = pickle.loads(cache.read_bytes())
-        else:
+        cache = workdir / f"{dataset.replace(' ', '_')}-{len(sets)}.pkl"
+        ids = sets["set_id"].tolist()
+        cached = pickle.loads(cache.read_bytes()) if cache.is_file() else None
+        if cached is not None and cached[0] == ids:
+            _, options, given, prior = cached
+        else:  # not scored yet, or scored for other sets: score again
             t0 = time.perf_counter()
             options = candidates_of(sets, exclude)
             llm = llm or load_llm(args.model, adapter=adapter, merge=adapter is not None)
             given, prior = model_scores(llm, sets, options)
-            cache.write_bytes(pickle.dumps((options, given, prior)))
+            scratch = cache.with_suffix(".tmp")  # a killed run leaves no half-written cache
+            scratch.write_bytes(pickle.dumps((ids, options, given, prior)))
+            scratch.replace(cache)
             print(f"{dataset:>14}: {len(sets)} sets scored in {time.perf_counter() - t0:.0f} s", flush=True)
         names = [c for o in options for c in o]
         truths = [t for o, t in zip(options, sets["name"]) for _ in o]
