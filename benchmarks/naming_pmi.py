@@ -61,18 +61,24 @@ def model_scores(llm, sets: pd.DataFrame, options: list[list[str]]) -> tuple[lis
     from bftbio.models import candidate_logprobs
     from bftbio.prompts import ANSWER_PREFIX, SYSTEM_PROMPT, naming_prompt
 
-    kwargs = dict(prefix=ANSWER_PREFIX, suffix="\n", system=SYSTEM_PROMPT, progress=False)
+    kwargs = dict(prefix=ANSWER_PREFIX, suffix="\n", system=SYSTEM_PROMPT, progress=False, reduction="sum")
     prompts = [naming_prompt(list(g)) for g in sets["genes"]]
-    conditional = candidate_logprobs(llm, prompts, options, **kwargs)
+    given = candidate_logprobs(llm, prompts, options, **kwargs)
     every = sorted({c for o in options for c in o})
     chunks = [every[i:i + 16] for i in range(0, len(every), 16)]  # one prompt, its candidates in batches of 16
     null_scores = candidate_logprobs(llm, [naming_prompt(NULL_GENES)] * len(chunks), chunks, **kwargs)
-    null = dict(zip(every, np.concatenate([np.asarray(s, dtype=float) for s in null_scores]) if every else []))
-    # candidate_logprobs gives mean log-probabilities over the tokens of " c\n": back to sums
-    lengths = {c: len(llm.tokenizer(" " + c + "\n", add_special_tokens=False)["input_ids"]) for c in every}
-    given = [np.asarray(s, dtype=float) * [lengths[c] for c in o] for s, o in zip(conditional, options)]
-    prior = [np.array([null[c] * lengths[c] for c in o]) for o in options]
+    null = dict(zip(every, np.concatenate(null_scores) if every else []))
+    prior = [np.array([null[c] for c in o]) for o in options]
     return given, prior
+
+
+def save_rows(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` (one model's rows) to ``path``, replacing that model's earlier rows and keeping the others'."""
+    if path.is_file():
+        earlier = pd.read_csv(path)
+        frame = pd.concat([earlier[earlier["model"] != frame["model"].iloc[0]], frame], ignore_index=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.round(4).to_csv(path, index=False)
 
 
 def main() -> None:
@@ -126,11 +132,7 @@ def main() -> None:
             "n_sets": len(sets)}))
     table = pd.concat(tables, ignore_index=True)
     table["pmi"] = table["logp_genes"] - table["logp_null"]
-    Path(args.candidates).parent.mkdir(parents=True, exist_ok=True)
-    candidates = table.assign(model=label).round(4)
-    if Path(args.candidates).is_file():  # keep the other models' rows
-        candidates = pd.concat([pd.read_csv(args.candidates).query("model != @label"), candidates], ignore_index=True)
-    candidates.to_csv(args.candidates, index=False)
+    save_rows(table.assign(model=label), Path(args.candidates))
 
     def picks(frame: pd.DataFrame, score: np.ndarray) -> pd.DataFrame:
         """The highest-scoring candidate of each set (a set without candidates scores 0)."""
@@ -182,9 +184,7 @@ def main() -> None:
                             on="dataset")
     results["validation_pooled_rougeL"] = results["rule"].map(pooled)
     out = Path(args.out)
-    if out.is_file():  # keep the other models' rows
-        results = pd.concat([pd.read_csv(out).query("model != @label"), results], ignore_index=True)
-    results.round(4).to_csv(out, index=False)
+    save_rows(results, out)
     shown = results[(results["model"] == label)
                     & (results["chosen_on_validation"] | ~results["rule"].str.startswith("-rank")
                        | results["rule"].isin(["-rank + 0 * PMI", "-rank + 1000 * PMI"]))]

@@ -382,8 +382,9 @@ def candidate_logprobs(
     system: str | None = None,
     progress: bool | None = None,
     on_prompt: Callable[[int, object], None] | None = None,
+    reduction: str = "mean",
 ) -> list:
-    """The model's mean log-probability of each candidate answer to each prompt.
+    """The model's mean (or summed) log-probability of each candidate answer to each prompt.
 
     For prompt ``i`` the model reads the chat prompt and the answer's start
     ``prefix`` once; the key–value cache of that shared part is then repeated for
@@ -412,11 +413,15 @@ def candidate_logprobs(
         A progress bar over prompts; default :attr:`bftbio.settings.progress`.
     on_prompt
         Called as ``on_prompt(i, scores)`` after each prompt (to save as it goes).
+    reduction
+        ``"mean"`` over the candidate's tokens (comparable across lengths) or
+        ``"sum"``, the log-probability of the whole text (what a probability
+        ratio such as pointwise mutual information needs).
 
     Returns
     -------
-    A list of ``float64`` arrays, one per prompt, of the candidates' mean
-    log-probabilities (≤ 0).
+    A list of ``float64`` arrays, one per prompt, of the candidates' mean (or
+    summed) log-probabilities (≤ 0).
 
     Examples
     --------
@@ -432,6 +437,8 @@ def candidate_logprobs(
         raise TypeError("prompts must be a sequence of strings, not one string")
     if len(prompts) != len(candidates):
         raise ValueError(f"{len(prompts)} prompts but {len(candidates)} candidate lists")
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"reduction must be 'mean' or 'sum', not {reduction!r}")
     model, tokenizer = llm.model, llm.tokenizer
     space = prefix[len(prefix.rstrip()):]
     head = prefix.rstrip()
@@ -467,7 +474,7 @@ def candidate_logprobs(
             scores = np.empty(len(rows))
             for r, row in enumerate(rows):
                 picked = [float(first[row[0]])] + [float(logprobs[r, j - 1, row[j]]) for j in range(1, len(row))]
-                scores[r] = sum(picked) / len(picked)
+                scores[r] = sum(picked) / (len(picked) if reduction == "mean" else 1)
             out.append(scores)
             if on_prompt is not None:
                 on_prompt(i, scores)

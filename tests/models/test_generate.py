@@ -162,3 +162,19 @@ def test_a_killed_conversion_leaves_nothing_behind_on_the_next_start(tmp_path):
         (folder / "model.safetensors").write_bytes(b"half a model")
     _remove_leftovers(target)
     assert sorted(p.name for p in tmp_path.iterdir()) == [running.name]
+
+
+def test_candidate_logprobs_sum_is_the_mean_times_the_tokens_scored(tiny_llm):
+    from bftbio.models import candidate_logprobs
+
+    options = [["peroxisome organization", "mitosis"], ["DNA repair"]]
+    kwargs = dict(prefix="Process: ", suffix="\n", system="Be brief.", progress=False)
+    prompts = ["Name the process of PEX1, PEX2.", "TP53?"]
+    mean = candidate_logprobs(tiny_llm, prompts, options, **kwargs)
+    total = candidate_logprobs(tiny_llm, prompts, options, reduction="sum", **kwargs)
+    for means, sums, names in zip(mean, total, options):
+        counts = [len(tiny_llm.tokenizer(" " + c + "\n", add_special_tokens=False)["input_ids"]) for c in names]
+        assert sums == pytest.approx(means * counts, abs=1e-9)
+        assert (sums <= 0).all()
+    with pytest.raises(ValueError, match="reduction"):
+        candidate_logprobs(tiny_llm, prompts, options, reduction="max", **kwargs)
