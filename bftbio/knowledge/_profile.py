@@ -33,7 +33,7 @@ def _terms_by_gene(snapshot) -> dict[tuple[str, str], list[str]]:
     return {key: group.tolist() for key, group in table.groupby(["symbol", "ontology"], sort=False)["name"]}
 
 
-def knowledge_profile(symbol: str, *, max_terms: int = 12, max_chars: int = 2000) -> str:
+def knowledge_profile(symbol: str, *, max_terms: int = 12, max_chars: int = 2000, location: bool = True) -> str:
     """Describe a gene in plain sentences from NCBI Gene and GO.
 
     The text names the gene, its type and location, its aliases, and its GO
@@ -50,6 +50,10 @@ def knowledge_profile(symbol: str, *, max_terms: int = 12, max_chars: int = 2000
         At most this many GO terms per ontology.
     max_chars
         The text is cut at a sentence boundary below this length.
+    location
+        Name the chromosome and cytoband. ``False`` leaves them out, for asking what a use of
+        the text owes to where genes lie (genes of one chromosome arm share copy-number changes
+        in tumours; ``benchmarks/cells_tried.py``).
 
     Examples
     --------
@@ -66,7 +70,7 @@ def knowledge_profile(symbol: str, *, max_terms: int = 12, max_chars: int = 2000
     kind = str(row["type"]) if pd.notna(row["type"]) else "gene"
     kind = kind + " gene" if kind not in ("gene", "pseudo") else ("pseudogene" if kind == "pseudo" else "gene")
     where = ""
-    if pd.notna(row["chromosome"]):
+    if location and pd.notna(row["chromosome"]):
         where = f" on human chromosome {row['chromosome']}"
         if pd.notna(row["cytoband"]):
             where += f" ({row['cytoband']})"

@@ -49,3 +49,13 @@ def test_real_aliases(real_kb):
     assert "P53" in aliases("TP53")
     assert {"HER2", "NEU"} <= set(aliases("ERBB2"))
     assert "TP53" not in aliases("TP53")
+
+
+def test_knowledge_profile_can_leave_out_the_location(real_kb):
+    from bftbio.knowledge import knowledge_profile
+
+    with_location = knowledge_profile("TP53")
+    without = knowledge_profile("TP53", location=False)
+    assert "on human chromosome 17 (17p13.1)" in with_location
+    assert "chromosome" not in without and "17p13" not in without
+    assert without == with_location.replace(" on human chromosome 17 (17p13.1)", "")
