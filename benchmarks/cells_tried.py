@@ -21,15 +21,14 @@ None ships; this script keeps the figures behind that decision (docs/embedding.m
    squared singular value (best knowledge setting 0.608 at b = 0.5, no ridge; random
    vectors 0.600; PCA 0.616).
    What the filter owes to gene location is asked by two more filters: knowledge vectors of
-   profiles without the sentence's chromosome and cytoband (``knowledge_profile(...,
-   location=False)``), and one-hot chromosome vectors (each chromosome's genes pooled, as
+   profiles without the sentence's chromosome and cytoband (``embed_genes(...,
+   knowledge_options={"location": False})``), and one-hot chromosome vectors (each chromosome's genes pooled, as
    copy-number callers do).
 
     python benchmarks/cells_tried.py [--out benchmarks/results/cells_tried.csv]
 
-Real data only (the three sets of ``bench_cells.py``); about 3 minutes on 2 CPU cores once
-the knowledge vectors and cell sentences are cached (the location-free profiles are encoded
-on every run).
+Real data only (the three sets of ``bench_cells.py``); about a minute on 2 CPU cores once
+the gene vectors and cell sentences are in the store (the first run encodes them).
 """
 
 from __future__ import annotations
@@ -93,20 +92,6 @@ def block(x: np.ndarray) -> np.ndarray:
     return x / np.sqrt((x ** 2).sum(axis=1).mean())
 
 
-def location_free_vectors(var_names) -> np.ndarray:
-    """Knowledge vectors of the genes' profiles with their chromosome and cytoband left out (NaN: no vector)."""
-    from bftbio.embed import KNOWLEDGE_OPTIONS
-    from bftbio.knowledge import knowledge_profile, resolve_symbols
-    from bftbio.models import session_encoder
-
-    symbols = resolve_symbols(list(var_names), warn=False).to_numpy()
-    known = np.array([isinstance(s, str) for s in symbols])
-    out = np.full((len(symbols), session_encoder().dim), np.nan, dtype=np.float32)
-    out[known] = session_encoder().encode([knowledge_profile(s, **KNOWLEDGE_OPTIONS, location=False)
-                                           for s in symbols[known]], progress=False)
-    return out
-
-
 def chromosome_vectors(var_names) -> np.ndarray:
     """One-hot vectors of the genes' chromosomes (NaN: not located)."""
     from bftbio.knowledge import genes, resolve_symbols
@@ -151,7 +136,11 @@ def main() -> None:
             methods[f"PCA of expression smoothed by {label} vectors (K={K}, a={ALPHA})"] = \
                 pca((1 - ALPHA) * x + ALPHA * x @ weights.T)
         scaled = scale(x)
-        filters = {**vectors, "knowledge (location removed)": location_free_vectors(adata.var_names),
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*(human gene symbols|match several genes).*")
+            no_location = embed_genes(list(adata.var_names), source="knowledge", progress=False,
+                                      knowledge_options={"location": False}).to_numpy()
+        filters = {**vectors, "knowledge (location removed)": no_location,
                    "chromosome": chromosome_vectors(adata.var_names)}
         for label, genes in filters.items():
             methods[f"PCA after a {label} filter (b={BETA})"] = pca(knowledge_filter(scaled, genes, BETA), scaled=True)

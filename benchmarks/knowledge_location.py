@@ -12,7 +12,7 @@ It also gives a paired bootstrap interval of the test AUROC difference over the 
 
 Real data only (the full Gene2vec splits). About 16 minutes on 2 CPU cores with nothing
 cached: 7 to encode each set of 12,445 profiles, 2 to fit. Both sets of vectors are kept in
-the default store.
+the default store (``embed_genes(..., knowledge_options={"location": False})``).
 """
 
 from __future__ import annotations
@@ -24,30 +24,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-
-def location_free_embeddings(genes: list[str], store) -> pd.DataFrame:
-    """Knowledge vectors of the genes' profiles without their chromosome and cytoband (NaN: no vector)."""
-    from bftbio.embed import KNOWLEDGE_OPTIONS
-    from bftbio.knowledge import knowledge_profile, provenance, resolve_symbols
-    from bftbio.models import encoder_record, session_encoder
-    from bftbio.store import cached_vectors
-
-    symbols = resolve_symbols(genes, warn=False)
-    known = sorted({s for s in symbols.dropna()})
-    params = {"source": "knowledge", **KNOWLEDGE_OPTIONS, "location": False, **encoder_record(),
-              "kb": {k: v for k, v in provenance().items() if k != "build_date"}}
-
-    def compute(missing: list[str], save) -> None:
-        for start in range(0, len(missing), 512):
-            chunk = missing[start:start + 512]
-            save(chunk, session_encoder().encode([knowledge_profile(s, **KNOWLEDGE_OPTIONS, location=False)
-                                                  for s in chunk], progress=False))
-
-    vectors = cached_vectors(store, "knowledge_without_location_vector", params, known, compute)
-    rows = [vectors[s] if isinstance(s, str) else np.full(session_encoder().dim, np.nan, dtype=np.float32)
-            for s in symbols.to_numpy()]
-    return pd.DataFrame(np.vstack(rows), index=genes)
 
 
 def paired_auroc_difference(scores: pd.DataFrame, method: str, baseline: str, *, n_boot: int = 1000,
@@ -73,7 +49,6 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "knowledge_location.csv"))
     args = parser.parse_args()
     import bftbio
-    from bftbio.store import open_store
     from bftbio.tasks import evaluate_interactions, interaction_genes
 
     started = time.perf_counter()
@@ -81,7 +56,8 @@ def main() -> None:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*(human gene symbols|match several genes).*")
         embeddings = {"knowledge": bftbio.embed_genes(genes, source="knowledge", progress=False),
-                      "knowledge without location": location_free_embeddings(genes, open_store())}
+                      "knowledge without location": bftbio.embed_genes(
+                          genes, source="knowledge", progress=False, knowledge_options={"location": False})}
     print(f"{len(genes)} genes embedded both ways, {time.perf_counter() - started:.0f} s", flush=True)
     table, scores = evaluate_interactions(embeddings, data=args.data, combines=("sum", "concat"),
                                           classifiers=("logistic",), return_scores=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,8 @@ PROFILE_PROMPT = "Tell me about gene {gene}."
 MAX_CHARS = 2000
 #: Options of :func:`bftbio.knowledge.knowledge_profile` for ``source="knowledge"``.
 KNOWLEDGE_OPTIONS = {"max_terms": 12, "max_chars": MAX_CHARS}
+#: What ``knowledge_options=`` may change (the keyword arguments of ``knowledge_profile``).
+_KNOWLEDGE_KEYS = ("max_terms", "max_chars", "location")
 #: What ``embed_genes`` embeds: model-written profiles, knowledge-base text, or the model's hidden state.
 SOURCES = ("profile", "knowledge", "hidden")
 _ENCODE_CHUNK = 512  # profiles encoded (and committed to the store) together
@@ -51,9 +53,21 @@ def _kb_version() -> str:
     return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
-def _text_params(source: str, llm_params: dict | None, max_new_tokens: int) -> dict:
+def _knowledge_options(source: str, knowledge_options: Mapping | None) -> dict:
+    """``KNOWLEDGE_OPTIONS`` with the user's changes, checked (only the changes enter the cache key)."""
+    if not knowledge_options:
+        return {}
+    if source != "knowledge":
+        raise ValueError(f"knowledge_options= applies to source='knowledge' only, got source={source!r}")
+    unknown = sorted(set(knowledge_options) - set(_KNOWLEDGE_KEYS))
+    if unknown:
+        raise ValueError(f"knowledge_options has unknown keys {unknown}; allowed: {list(_KNOWLEDGE_KEYS)}")
+    return dict(knowledge_options)
+
+
+def _text_params(source: str, llm_params: dict | None, max_new_tokens: int, knowledge_options: Mapping) -> dict:
     if source == "knowledge":
-        return {"source": "knowledge", "kb": _kb_version(), **KNOWLEDGE_OPTIONS}
+        return {"source": "knowledge", "kb": _kb_version(), **KNOWLEDGE_OPTIONS, **knowledge_options}
     return {"source": source, **llm_params, "prompt_version": PROMPT_VERSION, "prompt": PROFILE_PROMPT,
             "max_chars": MAX_CHARS, "max_new_tokens": max_new_tokens, "decoding": "greedy"}
 
@@ -120,9 +134,10 @@ def _check_source(source: str, allowed: Sequence[str]) -> None:
 
 # -- texts --------------------------------------------------------------------------------
 def _profile_texts(symbols: list[str], source: str, model, adapter, llm_params, *, max_new_tokens: int,
-                   batch_size, store: Store | None, progress) -> dict[str, str]:
+                   batch_size, store: Store | None, progress, knowledge_options: Mapping) -> dict[str, str]:
     if source == "knowledge":
-        return {s: knowledge.knowledge_profile(s, **KNOWLEDGE_OPTIONS) for s in symbols}
+        options = {**KNOWLEDGE_OPTIONS, **knowledge_options}
+        return {s: knowledge.knowledge_profile(s, **options) for s in symbols}
 
     def write(missing: list[str], save) -> None:
         logger.info("writing %d gene profiles (%d cached)", len(missing), len(set(symbols)) - len(missing))
@@ -131,7 +146,7 @@ def _profile_texts(symbols: list[str], source: str, model, adapter, llm_params, 
                        batch_size=batch_size, progress=progress,
                        on_batch=lambda indices, answers: save({missing[i]: _trim(a) for i, a in zip(indices, answers)}))
 
-    return cached_texts(store, "profile", _text_params("profile", llm_params, max_new_tokens), symbols, write)
+    return cached_texts(store, "profile", _text_params("profile", llm_params, max_new_tokens, {}), symbols, write)
 
 
 def gene_profiles(
@@ -146,6 +161,7 @@ def gene_profiles(
     store: Store | str | None = None,
     progress: bool | None = None,
     shard=None,
+    knowledge_options: Mapping | None = None,
 ) -> pd.DataFrame:
     """The texts behind the embeddings: what the model (or the knowledge base) says about each gene.
 
@@ -180,6 +196,10 @@ def gene_profiles(
         a hash of the official symbol (:func:`shard_of`), so ``n`` workers given the same list
         share it without overlap, each writing its own ``store``; ``bftbio.store.merge_stores``
         combines their stores. The result holds only the shard's rows.
+    knowledge_options
+        Changes to :data:`KNOWLEDGE_OPTIONS` for ``source="knowledge"``: ``max_terms``,
+        ``max_chars``, or ``location=False`` (no chromosome and cytoband; see
+        :func:`bftbio.knowledge.knowledge_profile`).
 
     Returns
     -------
@@ -192,11 +212,13 @@ def gene_profiles(
     >>> bftbio.embed.gene_profiles(["TP53", "p53"], source="knowledge")  # doctest: +SKIP
     """
     _check_source(source, ("profile", "knowledge"))
+    options = _knowledge_options(source, knowledge_options)
     symbols = _in_shard(_resolve(genes), shard)
     wanted = list(dict.fromkeys(s for s in symbols if pd.notna(s)))
     llm_params = llm_record(model, adapter) if source == "profile" else None
     texts = _profile_texts(wanted, source, model, adapter, llm_params, max_new_tokens=max_new_tokens,
-                           batch_size=batch_size, store=open_store(store, cache=cache), progress=progress)
+                           batch_size=batch_size, store=open_store(store, cache=cache), progress=progress,
+                           knowledge_options=options)
     return pd.DataFrame(
         {"symbol": symbols.to_numpy(), "profile": [texts.get(s) if pd.notna(s) else None for s in symbols]},
         index=pd.Index(symbols.index, name="gene"),
@@ -204,13 +226,15 @@ def gene_profiles(
 
 
 # -- vectors ------------------------------------------------------------------------------
-def _text_vectors(symbols, source, model, adapter, encoder, *, max_new_tokens, batch_size, store, progress):
+def _text_vectors(symbols, source, model, adapter, encoder, *, max_new_tokens, batch_size, store, progress,
+                  knowledge_options):
     llm_params = llm_record(model, adapter) if source == "profile" else None
-    params = {**_text_params(source, llm_params, max_new_tokens), **encoder_record(encoder)}
+    params = {**_text_params(source, llm_params, max_new_tokens, knowledge_options), **encoder_record(encoder)}
 
     def compute(missing: list[str], save) -> None:
         texts = _profile_texts(missing, source, model, adapter, llm_params, max_new_tokens=max_new_tokens,
-                               batch_size=batch_size, store=store, progress=progress)
+                               batch_size=batch_size, store=store, progress=progress,
+                               knowledge_options=knowledge_options)
         enc = session_encoder(encoder)
         chunks = [missing[i : i + _ENCODE_CHUNK] for i in range(0, len(missing), _ENCODE_CHUNK)]
         for chunk in progress_display(chunks, "encoding profiles", unit="chunk", show=progress):
@@ -246,6 +270,7 @@ def embed_genes(
     store: Store | str | None = None,
     progress: bool | None = None,
     shard=None,
+    knowledge_options: Mapping | None = None,
 ) -> pd.DataFrame:
     """Embed genes: a text profile of each gene, embedded by the encoder.
 
@@ -289,6 +314,11 @@ def embed_genes(
         a hash of the official symbol (:func:`shard_of`), so ``n`` workers given the same list
         share it without overlap, each writing its own ``store``; ``bftbio.store.merge_stores``
         combines their stores. The result holds only the shard's rows.
+    knowledge_options
+        Changes to :data:`KNOWLEDGE_OPTIONS` for ``source="knowledge"``: ``max_terms``,
+        ``max_chars``, or ``location=False`` (profiles without chromosome and cytoband, which
+        score higher on the interaction benchmark; docs/tasks.md). The changes enter the cache
+        key, so each setting has its own vectors.
 
     Returns
     -------
@@ -305,6 +335,7 @@ def embed_genes(
     (3, 384)
     """
     _check_source(source, SOURCES)
+    options = _knowledge_options(source, knowledge_options)
     if source == "knowledge" and (adapter is not None or not (isinstance(model, str) and model == "default")):
         raise ValueError("source='knowledge' uses no language model, so model= and adapter= would be ignored; "
                          "pass source='profile' (the model writes the profiles) or source='hidden'")
@@ -325,7 +356,8 @@ def embed_genes(
                                           progress=progress)
     else:
         vectors, params = _text_vectors(wanted, source, model, adapter, encoder, max_new_tokens=max_new_tokens,
-                                        batch_size=batch_size, store=the_store, progress=progress)
+                                        batch_size=batch_size, store=the_store, progress=progress,
+                                        knowledge_options=options)
     dim = len(next(iter(vectors.values())))
     matrix = np.full((len(symbols), dim), np.nan, dtype=np.float32)
     present = np.flatnonzero(symbols.notna().to_numpy())

@@ -232,3 +232,24 @@ def test_a_corrupted_cached_vector_is_recomputed_never_served(real_kb, tiny_enco
             again = embed.embed_genes(genes, source="knowledge", encoder=tiny_encoder, store=store, progress=False)
         pd.testing.assert_frame_equal(again, first)
         assert store.check()["bad_vectors"] == 0  # the recomputed entry replaced the bad one
+
+
+def test_knowledge_options_change_the_text_and_the_cache_key(real_kb, tiny_encoder, store):
+    texts = embed.gene_profiles(["TP53"], source="knowledge", knowledge_options={"location": False}, store=store)
+    assert texts.loc["TP53", "profile"] == knowledge_profile("TP53", **embed.KNOWLEDGE_OPTIONS, location=False)
+    default = embed.embed_genes(["TP53", "HBB"], encoder=tiny_encoder, store=store, progress=False)
+    without = embed.embed_genes(["TP53", "HBB"], encoder=tiny_encoder, store=store, progress=False,
+                                knowledge_options={"location": False})
+    assert "location" not in default.attrs["params"] and without.attrs["params"]["location"] is False
+    assert not np.allclose(default.to_numpy(), without.to_numpy())
+    assert len(store.info()["namespace"]) == 2  # each setting keeps its own vectors
+    again = embed.embed_genes(["TP53", "HBB"], encoder=tiny_encoder, store=store, progress=False,
+                              knowledge_options={"location": False})
+    np.testing.assert_array_equal(again.to_numpy(), without.to_numpy())
+
+
+def test_knowledge_options_are_checked(real_kb, store):
+    with pytest.raises(ValueError, match="unknown keys \\['locaton'\\]"):
+        embed.embed_genes(["TP53"], store=store, knowledge_options={"locaton": False})
+    with pytest.raises(ValueError, match="source='knowledge' only"):
+        embed.gene_profiles(["TP53"], source="profile", store=store, knowledge_options={"location": False})
