@@ -59,7 +59,7 @@ def pca(x: np.ndarray, seed: int = 0, scaled: bool = False) -> np.ndarray:
     return sc.pp.pca(x if scaled else scale(x), n_comps=30, random_state=seed)
 
 
-def knowledge_filter(scaled: np.ndarray, vectors: np.ndarray, beta: float) -> np.ndarray:
+def span_filter(scaled: np.ndarray, vectors: np.ndarray, beta: float) -> np.ndarray:
     """``beta x P + (1 - beta) x`` on the genes with a vector, ``P`` the projection onto their centred vectors' span."""
     found = np.isfinite(vectors).all(axis=1)
     v = vectors[found].astype(np.float64)
@@ -92,12 +92,11 @@ def block(x: np.ndarray) -> np.ndarray:
     return x / np.sqrt((x ** 2).sum(axis=1).mean())
 
 
-def chromosome_vectors(var_names) -> np.ndarray:
-    """One-hot vectors of the genes' chromosomes (NaN: not located)."""
-    from bftbio.knowledge import genes, resolve_symbols
+def chromosome_vectors(symbols) -> np.ndarray:
+    """One-hot vectors of the chromosomes of official symbols (NaN: no symbol, or not located)."""
+    from bftbio.knowledge import genes
 
     table = genes()
-    symbols = resolve_symbols(list(var_names), warn=False).to_numpy()
     chromosome = pd.Series([table.at[s, "chromosome"] if isinstance(s, str) and s in table.index else None
                             for s in symbols], dtype="category")
     codes = chromosome.cat.codes.to_numpy()
@@ -127,8 +126,10 @@ def main() -> None:
         labels = adata.obs["label"].to_numpy()
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*(human gene symbols|match several genes).*")
-            knowledge = embed_genes(list(adata.var_names), source="knowledge", progress=False).to_numpy()
-        vectors = {"knowledge": knowledge,
+            knowledge = embed_genes(list(adata.var_names), source="knowledge", progress=False)
+            no_location = embed_genes(list(adata.var_names), source="knowledge", progress=False,
+                                      knowledge_options={"location": False}).to_numpy()
+        vectors = {"knowledge": knowledge.to_numpy(),
                    "random": random_embeddings(list(adata.var_names), dim=384, seed=0).to_numpy()}
         methods = {"PCA of expression": pca(x)}
         for label, genes in vectors.items():
@@ -136,14 +137,10 @@ def main() -> None:
             methods[f"PCA of expression smoothed by {label} vectors (K={K}, a={ALPHA})"] = \
                 pca((1 - ALPHA) * x + ALPHA * x @ weights.T)
         scaled = scale(x)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*(human gene symbols|match several genes).*")
-            no_location = embed_genes(list(adata.var_names), source="knowledge", progress=False,
-                                      knowledge_options={"location": False}).to_numpy()
         filters = {**vectors, "knowledge (location removed)": no_location,
-                   "chromosome": chromosome_vectors(adata.var_names)}
+                   "chromosome": chromosome_vectors(knowledge.attrs["symbol"])}
         for label, genes in filters.items():
-            methods[f"PCA after a {label} filter (b={BETA})"] = pca(knowledge_filter(scaled, genes, BETA), scaled=True)
+            methods[f"PCA after a {label} filter (b={BETA})"] = pca(span_filter(scaled, genes, BETA), scaled=True)
         cells = {label: cell_vectors(adata.X, genes, weights="expression", center=True, remove_pcs=0)[0]
                  for label, genes in vectors.items()}
         cells["GenePT-s"] = cell_sentence_vectors(adata.X, list(adata.var_names), cells=adata.obs_names,

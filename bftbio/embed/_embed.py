@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import json
 from collections.abc import Mapping, Sequence
 
@@ -39,8 +40,9 @@ PROFILE_PROMPT = "Tell me about gene {gene}."
 MAX_CHARS = 2000
 #: Options of :func:`bftbio.knowledge.knowledge_profile` for ``source="knowledge"``.
 KNOWLEDGE_OPTIONS = {"max_terms": 12, "max_chars": MAX_CHARS}
-#: What ``knowledge_options=`` may change (the keyword arguments of ``knowledge_profile``).
-_KNOWLEDGE_KEYS = ("max_terms", "max_chars", "location")
+#: What ``knowledge_options=`` may change: the keyword-only arguments of ``knowledge_profile``.
+_KNOWLEDGE_KEYS = tuple(name for name, p in inspect.signature(knowledge.knowledge_profile).parameters.items()
+                        if p.kind is inspect.Parameter.KEYWORD_ONLY)
 #: What ``embed_genes`` embeds: model-written profiles, knowledge-base text, or the model's hidden state.
 SOURCES = ("profile", "knowledge", "hidden")
 _ENCODE_CHUNK = 512  # profiles encoded (and committed to the store) together

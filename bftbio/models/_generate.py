@@ -474,7 +474,7 @@ def candidate_logprobs(
             scores = np.empty(len(rows))
             for r, row in enumerate(rows):
                 picked = [float(first[row[0]])] + [float(logprobs[r, j - 1, row[j]]) for j in range(1, len(row))]
-                scores[r] = sum(picked) / (len(picked) if reduction == "mean" else 1)
+                scores[r] = sum(picked) / len(picked) if reduction == "mean" else sum(picked)
             out.append(scores)
             if on_prompt is not None:
                 on_prompt(i, scores)
