@@ -39,8 +39,9 @@ def knowledge_profile(symbol: str, *, max_terms: int = 12, max_chars: int = 2000
     The text names the gene, its type and location, its aliases, and its GO
     processes, functions and components (direct annotations; experimentally
     supported terms first). It is the factual answer used for training data
-    and the ``source="knowledge"`` embeddings (the GenePT recipe, with GO in
-    place of NCBI's free-text summary, which the Debian packages lack).
+    and, without the location, the text of the ``source="knowledge"`` embeddings
+    (the GenePT recipe, with GO in place of NCBI's free-text summary, which the
+    Debian packages lack).
 
     Parameters
     ----------
@@ -51,9 +52,11 @@ def knowledge_profile(symbol: str, *, max_terms: int = 12, max_chars: int = 2000
     max_chars
         The text is cut at a sentence boundary below this length.
     location
-        Name the chromosome and cytoband. ``False`` leaves them out, for asking what a use of
-        the text owes to where genes lie (genes of one chromosome arm share copy-number changes
-        in tumours; ``benchmarks/cells_tried.py``).
+        Name the chromosome and cytoband. ``False`` leaves them out, as the knowledge
+        embeddings do (:data:`bftbio.embed.KNOWLEDGE_OPTIONS`): where a gene lies says little
+        about what it does, and the interaction benchmark scores higher without it
+        (``benchmarks/knowledge_location.py``), though genes of one chromosome arm share
+        copy-number changes in tumours (``benchmarks/cells_tried.py``).
 
     Examples
     --------

@@ -235,17 +235,20 @@ def test_a_corrupted_cached_vector_is_recomputed_never_served(real_kb, tiny_enco
 
 
 def test_knowledge_options_change_the_text_and_the_cache_key(real_kb, tiny_encoder, store):
-    texts = embed.gene_profiles(["TP53"], source="knowledge", knowledge_options={"location": False}, store=store)
-    assert texts.loc["TP53", "profile"] == knowledge_profile("TP53", **embed.KNOWLEDGE_OPTIONS, location=False)
+    texts = embed.gene_profiles(["TP53"], source="knowledge", store=store)
+    assert "chromosome" not in texts.loc["TP53", "profile"]  # the default leaves the location out
+    located = embed.gene_profiles(["TP53"], source="knowledge", knowledge_options={"location": True}, store=store)
+    assert located.loc["TP53", "profile"] == knowledge_profile("TP53", max_terms=12, max_chars=embed.MAX_CHARS)
     default = embed.embed_genes(["TP53", "HBB"], encoder=tiny_encoder, store=store, progress=False)
-    without = embed.embed_genes(["TP53", "HBB"], encoder=tiny_encoder, store=store, progress=False,
-                                knowledge_options={"location": False})
-    assert "location" not in default.attrs["params"] and without.attrs["params"]["location"] is False
-    assert not np.allclose(default.to_numpy(), without.to_numpy())
+    with_location = embed.embed_genes(["TP53", "HBB"], encoder=tiny_encoder, store=store, progress=False,
+                                      knowledge_options={"location": True})
+    # Profiles with the location were stored without the key before the option existed: they keep that key.
+    assert default.attrs["params"]["location"] is False and "location" not in with_location.attrs["params"]
+    assert not np.allclose(default.to_numpy(), with_location.to_numpy())
     assert len(store.info()["namespace"]) == 2  # each setting keeps its own vectors
     again = embed.embed_genes(["TP53", "HBB"], encoder=tiny_encoder, store=store, progress=False,
-                              knowledge_options={"location": False})
-    np.testing.assert_array_equal(again.to_numpy(), without.to_numpy())
+                              knowledge_options={"location": True})
+    np.testing.assert_array_equal(again.to_numpy(), with_location.to_numpy())
 
 
 def test_knowledge_options_are_checked(real_kb, store):
