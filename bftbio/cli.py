@@ -213,13 +213,15 @@ def _cmd_bench_perturbation(args: argparse.Namespace) -> int:
 def _cmd_bench_cells(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from .embed import DEFAULT_RECIPE
     from .tasks import benchmark_cells
 
     _refuse_to_overwrite(args, args.out)
     menu = {"pca": "pca", "expression": "expression", "random": "random", "sentence": "sentence"}
     specs = {name: spec for name, spec in _embedding_specs(args).items() if name not in menu}
     specs = {**{name: menu[name] for name in args.methods if name in menu}, **specs}
-    recipe = {"weights": args.weights, "center": not args.no_center, "remove_pcs": args.remove_pcs}
+    given = {"weights": args.weights, "center": False if args.no_center else None, "remove_pcs": args.remove_pcs}
+    recipe = {**DEFAULT_RECIPE, **{k: v for k, v in given.items() if v is not None}}
     table = benchmark_cells(args.datasets, specs, recipes={"": recipe}, n_genes=args.n_genes, n_seeds=args.seeds,
                             n_folds=args.folds, seed=args.seed)
     shown = table.assign(cell=[f"{v:.3f} [{lo:.3f}, {hi:.3f}]" for v, lo, hi in
@@ -473,10 +475,13 @@ def build_parser() -> argparse.ArgumentParser:
     bc.add_argument("--methods", nargs="+", default=["pca", "expression", "random", "knowledge", "sentence"],
                     choices=["pca", "expression", "random", "knowledge", "hidden", "profile", "sentence"],
                     help="rows; 'sentence' is GenePT-s (each cell's top genes as a sentence, embedded)")
-    bc.add_argument("--weights", default="expression", choices=["expression", "zscore", "idf"],
-                    help="the recipe's gene weights (see bftbio.embed.cell_vectors)")
-    bc.add_argument("--no-center", action="store_true", help="GenePT-w as published: gene vectors not centred")
-    bc.add_argument("--remove-pcs", type=int, default=0, help="also remove the gene vectors' top N directions")
+    bc.add_argument("--weights", choices=["expression", "zscore", "idf"],
+                    help="the recipe's gene weights (default: bftbio.embed.DEFAULT_RECIPE's; see "
+                         "bftbio.embed.cell_vectors)")
+    bc.add_argument("--no-center", action="store_true", help="gene vectors not centred (GenePT-w as published, "
+                                                             "with --remove-pcs 0)")
+    bc.add_argument("--remove-pcs", type=int,
+                    help="remove the gene vectors' top N directions (default: bftbio.embed.DEFAULT_RECIPE's)")
     bc.add_argument("--n-genes", type=int, default=2000, help="highly variable genes every method sees")
     bc.add_argument("--seeds", type=int, default=5)
     bc.add_argument("--folds", type=int, default=5)

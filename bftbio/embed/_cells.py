@@ -12,9 +12,10 @@ from .._checks import check_finite
 #: How a cell may weigh its genes (see :func:`cell_vectors`).
 WEIGHTS = ("expression", "zscore", "idf")
 #: The recipe :func:`cell_vectors` and ``tl.cell_embeddings`` use unless told otherwise: GenePT-w
-#: on centred gene vectors, chosen on pbmc68k_reduced and reported on two other data sets
-#: (``benchmarks/bench_cells.py``; docs/embedding.md, "Cell embeddings").
-DEFAULT_RECIPE = {"weights": "expression", "center": True, "remove_pcs": 0}
+#: on centred gene vectors with their top 5 directions removed, chosen on pbmc68k_reduced with
+#: the default knowledge vectors and reported on two other data sets (``benchmarks/bench_cells.py``;
+#: docs/embedding.md, "Cell embeddings").
+DEFAULT_RECIPE = {"weights": "expression", "center": True, "remove_pcs": 5}
 
 
 def _gene_matrix(gene_vectors: np.ndarray, center: bool, remove_pcs: int) -> np.ndarray:
@@ -25,7 +26,7 @@ def _gene_matrix(gene_vectors: np.ndarray, center: bool, remove_pcs: int) -> np.
     if remove_pcs:
         if remove_pcs >= min(vectors.shape):
             raise ValueError(f"remove_pcs={remove_pcs} must be smaller than the {min(vectors.shape)} "
-                             "genes or dimensions of the gene vectors")
+                             "genes or dimensions of the gene vectors; pass remove_pcs=0 for so few")
         _, _, top = np.linalg.svd(vectors, full_matrices=False)
         top = top[:remove_pcs]
         vectors = vectors - (vectors @ top.T) @ top
@@ -60,7 +61,8 @@ def cell_vectors(
         Subtract the mean gene vector first. Vectors from one sentence encoder share a large
         common direction, which an average of hundreds of them amplifies.
     remove_pcs
-        Also remove the top principal directions of the gene vectors ("all but the top").
+        Also remove the top principal directions of the gene vectors ("all but the top"); it
+        must be smaller than the number of genes with a vector.
     cells, genes
         Labels for error messages.
     names

@@ -17,7 +17,7 @@ V = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
 
 
 def test_genept_w_is_the_expression_weighted_sum():
-    out, info = cell_vectors(X, V, weights="expression", center=False)
+    out, info = cell_vectors(X, V, weights="expression", center=False, remove_pcs=0)
     np.testing.assert_allclose(out[:3], unit(X[:3] @ V), rtol=1e-6)
     assert out[3].tolist() == [0, 0] and info["n_empty_cells"] == 1 and info["n_genes_used"] == 3
 
@@ -25,7 +25,7 @@ def test_genept_w_is_the_expression_weighted_sum():
 def test_centring_and_removing_directions():
     rng = np.random.default_rng(1)
     x, v = rng.poisson(2.0, size=(6, 7)).astype(float), rng.normal(size=(7, 4)) + 3.0  # a shared offset
-    out, _ = cell_vectors(x, v, weights="expression", center=True)
+    out, _ = cell_vectors(x, v, weights="expression", center=True, remove_pcs=0)
     centred = v - v.mean(axis=0)
     np.testing.assert_allclose(out, unit(x @ centred), rtol=1e-5)
     out, _ = cell_vectors(x, v, weights="expression", center=True, remove_pcs=1)
@@ -40,15 +40,15 @@ def test_zscore_weights_equal_the_dense_computation_on_sparse_input():
     x = rng.poisson(1.0, size=(30, 8)).astype(float)
     v = rng.normal(size=(8, 5))
     z = (x - x.mean(axis=0)) / x.std(axis=0)
-    dense, _ = cell_vectors(x, v, weights="zscore", center=False)
-    sparse_out, _ = cell_vectors(sparse.csr_matrix(x), v, weights="zscore", center=False)
+    dense, _ = cell_vectors(x, v, weights="zscore", center=False, remove_pcs=0)
+    sparse_out, _ = cell_vectors(sparse.csr_matrix(x), v, weights="zscore", center=False, remove_pcs=0)
     np.testing.assert_allclose(dense, unit(z @ v), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(sparse_out, dense, rtol=1e-5, atol=1e-6)
 
 
 def test_idf_downweights_genes_every_cell_expresses():
     x = np.array([[1.0, 1.0], [1.0, 0.0], [1.0, 0.0], [1.0, 1.0]])  # gene 0 in every cell
-    out, _ = cell_vectors(x, np.eye(2), weights="idf", center=False)
+    out, _ = cell_vectors(x, np.eye(2), weights="idf", center=False, remove_pcs=0)
     idf = np.log(4 / np.array([5.0, 3.0])).clip(min=0)  # gene 0: log(4/5) < 0 -> 0
     np.testing.assert_allclose(out[0], unit([x[0] * idf])[0], rtol=1e-6)
 
@@ -56,14 +56,14 @@ def test_idf_downweights_genes_every_cell_expresses():
 def test_genes_without_vectors_are_left_out_and_bad_input_is_named():
     v = V.copy()
     v[1] = np.nan
-    out, info = cell_vectors(X, v, weights="expression", center=False)
+    out, info = cell_vectors(X, v, weights="expression", center=False, remove_pcs=0)
     assert info["n_genes_used"] == 2
     np.testing.assert_allclose(out[0], unit([X[0, [0, 2]] @ V[[0, 2]]])[0], rtol=1e-6)
     with pytest.raises(ValueError, match="weights must be one of"):
         cell_vectors(X, V, weights="tfidf")
     with pytest.raises(ValueError, match="negative values"):
         cell_vectors(X - 1, V, weights="expression")
-    assert cell_vectors(X - 1, V, weights="zscore")[0].shape == (4, 2)  # z-scores need no sign
+    assert cell_vectors(X - 1, V, weights="zscore", remove_pcs=0)[0].shape == (4, 2)  # z-scores need no sign
     with pytest.raises(ValueError, match="same genes"):
         cell_vectors(X[:, :2], V)
     with pytest.raises(ValueError, match="remove_pcs"):

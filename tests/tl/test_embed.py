@@ -52,20 +52,23 @@ def test_copy_leaves_the_input_alone_and_gene_symbols_column(real_kb, adata, tin
 def test_cell_embeddings_are_expression_weighted_unit_vectors(real_kb, adata, tiny_encoder, store):
     with pytest.warns(UserWarning):
         bftbio.tl.embed_genes(adata, source="knowledge", encoder=tiny_encoder, store=store, progress=False)
+    with pytest.raises(ValueError, match="remove_pcs=5 must be smaller than the 4 genes.*remove_pcs=0 for so few"):
+        bftbio.tl.cell_embeddings(adata)  # the default recipe removes 5 directions: too many for 4 genes
     with pytest.warns(UserWarning, match="1 cells express none"):
-        bftbio.tl.cell_embeddings(adata)
+        bftbio.tl.cell_embeddings(adata, remove_pcs=0)
     cells = adata.obsm["X_bft"]
     assert cells.shape == (30, 16)
     np.testing.assert_allclose(np.linalg.norm(cells[1:], axis=1), 1, rtol=1e-5)
     assert (cells[0] == 0).all()
     genes, found = adata.varm["X_bft"], adata.var["X_bft_found"].to_numpy()
     x = adata.X.toarray()
-    centred = genes[found] - genes[found].mean(axis=0)  # the default recipe: GenePT-w on centred gene vectors
+    centred = genes[found] - genes[found].mean(axis=0)  # GenePT-w on centred gene vectors
     expected = x[5, found] @ centred
     np.testing.assert_allclose(cells[5], expected / np.linalg.norm(expected), rtol=1e-5, atol=1e-6)
     assert adata.uns["X_bft"]["cells"]["n_genes_used"] == 4
     assert adata.uns["X_bft"]["cells"]["center"] is True
-    published = bftbio.tl.cell_embeddings(adata, center=False, key_added="X_genept", copy=True).obsm["X_genept"]
+    published = bftbio.tl.cell_embeddings(adata, center=False, remove_pcs=0, key_added="X_genept",
+                                          copy=True).obsm["X_genept"]
     expected = x[5, found] @ genes[found]  # GenePT-w as published
     np.testing.assert_allclose(published[5], expected / np.linalg.norm(expected), rtol=1e-5, atol=1e-6)
     assert "params" in adata.uns["X_bft"]  # the gene parameters are kept
@@ -81,7 +84,7 @@ def test_cell_embeddings_refuse_scaled_data_and_missing_keys(adata):
         bftbio.tl.cell_embeddings(adata, layer="scaled")
     with pytest.raises(KeyError, match="layers has no"):
         bftbio.tl.cell_embeddings(adata, layer="counts")
-    out = bftbio.tl.cell_embeddings(adata[1:].copy(), key_added="X_cells", copy=True)
+    out = bftbio.tl.cell_embeddings(adata[1:].copy(), key_added="X_cells", remove_pcs=0, copy=True)
     assert out.obsm["X_cells"].shape == (29, 3)
 
 
