@@ -20,7 +20,7 @@ None ships; this script keeps the figures behind that decision (docs/embedding.m
    span an arbitrary subspace. ``b`` and a ridge on ``P`` (shrinking its weak directions)
    were chosen on pbmc68k_reduced among b ∈ {0.5, 1}, ridge ∈ {0, 0.1, 1} × the mean
    squared singular value (best knowledge setting 0.608 at b = 0.5, no ridge; random
-   vectors 0.600; PCA 0.616).
+   vectors 0.600; PCA 0.616; with the knowledge vectors that named the location).
    What the filter owes to gene location is asked by two more filters: knowledge vectors of
    profiles that name the chromosome and cytoband (``embed_genes(...,
    knowledge_options={"location": True})``; the default vectors leave them out), and one-hot

@@ -79,7 +79,8 @@ def cell_vectors(
     --------
     >>> import numpy as np
     >>> from bftbio.embed import cell_vectors
-    >>> v, info = cell_vectors(np.array([[1.0, 0.0], [0.0, 2.0]]), np.eye(2), weights="expression", center=False)
+    >>> x = np.array([[1.0, 0.0], [0.0, 2.0]])
+    >>> v, info = cell_vectors(x, np.eye(2), weights="expression", center=False, remove_pcs=0)  # GenePT-w
     >>> v.tolist(), info["n_genes_used"]
     ([[1.0, 0.0], [0.0, 1.0]], 2)
     """

@@ -57,7 +57,7 @@ def _kb_version() -> str:
 
 
 def _knowledge_options(source: str, knowledge_options: Mapping | None) -> dict:
-    """``KNOWLEDGE_OPTIONS`` with the user's changes, checked (only the changes enter the cache key)."""
+    """The user's changes to ``KNOWLEDGE_OPTIONS``, checked (``_text_params`` merges them into the cache key)."""
     if not knowledge_options:
         return {}
     if source != "knowledge":
