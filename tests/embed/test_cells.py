@@ -1,10 +1,12 @@
 """cell_vectors: the recipes by hand, and bad input named."""
 
+import doctest
+
 import numpy as np
 import pytest
 from scipy import sparse
 
-from bftbio.embed import DEFAULT_RECIPE, cell_vectors
+from bftbio.embed import DEFAULT_RECIPE, _cells, cell_vectors
 
 
 def unit(rows):
@@ -118,3 +120,8 @@ def test_cells_expressing_nothing_get_zero_vectors_without_an_encoder_call(tiny_
 
     out, info = cell_sentence_vectors(np.zeros((3, 2)), ["TP53", "MDM2"], encoder=tiny_encoder, cache=False)
     assert not out.any() and info["n_empty_cells"] == 3 and info["n_truncated"] == 0
+
+
+def test_docstring_examples():
+    result = doctest.testmod(_cells, verbose=False)
+    assert result.attempted > 0 and result.failed == 0
