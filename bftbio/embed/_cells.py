@@ -12,10 +12,10 @@ from .._checks import check_finite
 #: How a cell may weigh its genes (see :func:`cell_vectors`).
 WEIGHTS = ("expression", "zscore", "idf")
 #: The recipe :func:`cell_vectors` and ``tl.cell_embeddings`` use unless told otherwise: GenePT-w
-#: on centred gene vectors with their top 5 directions removed, chosen on pbmc68k_reduced with
+#: on centred gene vectors with their top 2 directions removed, chosen on pbmc68k_reduced with
 #: the default knowledge vectors and reported on two other data sets (``benchmarks/bench_cells.py``;
 #: docs/embedding.md, "Cell embeddings").
-DEFAULT_RECIPE = {"weights": "expression", "center": True, "remove_pcs": 5}
+DEFAULT_RECIPE = {"weights": "expression", "center": True, "remove_pcs": 2}
 
 
 def _gene_matrix(gene_vectors: np.ndarray, center: bool, remove_pcs: int) -> np.ndarray:

@@ -122,8 +122,8 @@ def cell_embeddings(
     L2-normalised (:func:`bftbio.embed.cell_vectors`). ``sc.pp.neighbors(adata,
     use_rep=key_added)`` and ``sc.tl.umap`` then work on it.
 
-    The default recipe, expression weights on centred gene vectors with their top 5
-    directions removed (the mean gene vector and the 5 directions most genes share), was
+    The default recipe, expression weights on centred gene vectors with their top 2
+    directions removed (the mean gene vector and the 2 directions most genes share), was
     chosen on pbmc68k_reduced and reported on two other real data sets (docs/embedding.md,
     "Cell embeddings"); ``remove_pcs=0`` keeps the directions, and ``center=False,
     remove_pcs=0`` is GenePT-w as published.

@@ -52,8 +52,17 @@ def test_copy_leaves_the_input_alone_and_gene_symbols_column(real_kb, adata, tin
 def test_cell_embeddings_are_expression_weighted_unit_vectors(real_kb, adata, tiny_encoder, store):
     with pytest.warns(UserWarning):
         bftbio.tl.embed_genes(adata, source="knowledge", encoder=tiny_encoder, store=store, progress=False)
-    with pytest.raises(ValueError, match="remove_pcs=5 must be smaller than the 4 genes.*remove_pcs=0 for so few"):
-        bftbio.tl.cell_embeddings(adata)  # the default recipe removes 5 directions: too many for 4 genes
+    with pytest.raises(ValueError, match="remove_pcs=4 must be smaller than the 4 genes.*remove_pcs=0 for so few"):
+        bftbio.tl.cell_embeddings(adata, remove_pcs=4)
+    with pytest.warns(UserWarning, match="1 cells express none"):
+        bftbio.tl.cell_embeddings(adata)  # the default recipe: centred, top 2 directions removed
+    genes, found = adata.varm["X_bft"], adata.var["X_bft_found"].to_numpy()
+    centred = genes[found] - genes[found].mean(axis=0)
+    _, _, top = np.linalg.svd(centred, full_matrices=False)
+    kept = centred - centred @ top[:2].T @ top[:2]
+    expected = adata.X.toarray()[5, found] @ kept
+    np.testing.assert_allclose(adata.obsm["X_bft"][5], expected / np.linalg.norm(expected), rtol=1e-4, atol=1e-5)
+    assert adata.uns["X_bft"]["cells"]["remove_pcs"] == 2
     with pytest.warns(UserWarning, match="1 cells express none"):
         bftbio.tl.cell_embeddings(adata, remove_pcs=0)
     cells = adata.obsm["X_bft"]
