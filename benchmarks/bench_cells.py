@@ -12,8 +12,8 @@
    states, each vector method with the chosen recipe and with GenePT-w as published, and the
    cell sentences (GenePT-s) at the chosen length. pbmc68k_reduced served the choices, so its
    rows are not held out; the other two are.
-3. **Model-written profiles** (``--profiles``; pbmc68k_reduced only, its 765 genes, about ten
-   minutes of generation on 2 CPU cores the first time): the base model's profiles through
+3. **Model-written profiles** (``--profiles``; pbmc68k_reduced only, its 765 genes, about
+   17 minutes of generation on 2 CPU cores the first time): the base model's profiles through
    the chosen recipe, beside the knowledge vectors.
 
     python benchmarks/bench_cells.py [--out benchmarks/results/cells.csv] [--no-hidden] [--profiles]
