@@ -478,8 +478,8 @@ def build_parser() -> argparse.ArgumentParser:
     bc.add_argument("--weights", choices=["expression", "zscore", "idf"],
                     help="the recipe's gene weights (default: bftbio.embed.DEFAULT_RECIPE's; see "
                          "bftbio.embed.cell_vectors)")
-    bc.add_argument("--no-center", action="store_true", help="gene vectors not centred (GenePT-w as published, "
-                                                             "with --remove-pcs 0)")
+    bc.add_argument("--no-center", action="store_true", help="gene vectors not centred (needs --remove-pcs 0: "
+                                                             "GenePT-w as published)")
     bc.add_argument("--remove-pcs", type=int,
                     help="remove the gene vectors' top N directions (default: bftbio.embed.DEFAULT_RECIPE's)")
     bc.add_argument("--n-genes", type=int, default=2000, help="highly variable genes every method sees")

@@ -59,7 +59,8 @@ def cell_vectors(
         or ``"idf"`` (expression times the gene's specificity, log(n_cells / cells expressing it)).
     center
         Subtract the mean gene vector first. Vectors from one sentence encoder share a large
-        common direction, which an average of hundreds of them amplifies.
+        common direction, which an average of hundreds of them amplifies. ``center=False``
+        needs ``remove_pcs=0`` (GenePT-w as published).
     remove_pcs
         Also remove the top principal directions of the gene vectors ("all but the top"); it
         must be smaller than the number of genes with a vector.
@@ -88,6 +89,9 @@ def cell_vectors(
         raise ValueError(f"weights must be one of {WEIGHTS}, got {weights!r}")
     if not isinstance(remove_pcs, (int, np.integer)) or remove_pcs < 0:
         raise ValueError(f"remove_pcs must be a non-negative integer, got {remove_pcs!r}")
+    if remove_pcs and not center:
+        raise ValueError(f"center=False keeps the mean gene vector, but remove_pcs={remove_pcs} removes directions "
+                         "of the centred vectors; pass remove_pcs=0 as well for GenePT-w as published")
     gene_vectors = np.asarray(gene_vectors, dtype=np.float32)
     if gene_vectors.ndim != 2 or expression.ndim != 2 or expression.shape[1] != gene_vectors.shape[0]:
         raise ValueError(f"expression ({expression.shape}) must be cells x genes and gene_vectors "

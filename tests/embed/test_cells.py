@@ -70,6 +70,8 @@ def test_genes_without_vectors_are_left_out_and_bad_input_is_named():
         cell_vectors(X[:, :2], V)
     with pytest.raises(ValueError, match="remove_pcs"):
         cell_vectors(X, V, remove_pcs=-1)
+    with pytest.raises(ValueError, match="center=False keeps the mean gene vector.*pass remove_pcs=0"):
+        cell_vectors(X, V, center=False, remove_pcs=2)  # removing directions centres: not what center=False asks
     x = X.copy()
     x[2, 1] = np.inf
     with pytest.raises(ValueError, match="the expression holds 1 NaN or infinite values"):

@@ -72,7 +72,7 @@ def test_cli_bench_cells(tmp_path, capsys):
 
     out = tmp_path / "cells.csv"
     assert main(["bench", "cells", "--datasets", "wu2020", "--methods", "pca", "random", "--n-genes", "200",
-                 "--seeds", "2", "--folds", "3", "--no-center", "--out", str(out)]) == 0
+                 "--seeds", "2", "--folds", "3", "--no-center", "--remove-pcs", "0", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "wu2020: 200 cells, 200 genes" in printed and "tidy table" in printed
     assert set(pd.read_csv(out)["method"]) == {"pca", "random"}
