@@ -66,8 +66,8 @@ def main() -> None:
     d = paired_auroc_difference(scores, "knowledge (default, no location)", "knowledge with location")
     table = pd.concat([table, pd.DataFrame([{
         "task": "interaction", "dataset": table["dataset"].iloc[0], "split": "test",
-        "method": "knowledge (default, no location) - knowledge with location", "metric": "auroc_difference", "value": d["diff"],
-        "low": d["low"], "high": d["high"], "n": d["n"]}])], ignore_index=True)
+        "method": "knowledge (default, no location) - knowledge with location", "metric": "auroc_difference",
+        "value": d["diff"], "low": d["low"], "high": d["high"], "n": d["n"]}])], ignore_index=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False)
     shown = table[table["metric"].isin(["auroc", "auprc", "auroc_difference"])]

@@ -21,7 +21,7 @@ DEFAULT_RECIPE = {"weights": "expression", "center": True, "remove_pcs": 2}
 def _gene_matrix(gene_vectors: np.ndarray, center: bool, remove_pcs: int) -> np.ndarray:
     """Gene vectors with their common part taken out: the mean, and the top ``remove_pcs`` directions."""
     vectors = gene_vectors.astype(np.float64)
-    if center or remove_pcs:
+    if center:  # cell_vectors allows remove_pcs only with center
         vectors = vectors - vectors.mean(axis=0)
     if remove_pcs:
         if remove_pcs >= min(vectors.shape):

@@ -57,20 +57,20 @@ def _kb_version() -> str:
 
 
 def _knowledge_options(source: str, knowledge_options: Mapping | None) -> dict:
-    """The user's changes to ``KNOWLEDGE_OPTIONS``, checked (``_text_params`` merges them into the cache key)."""
-    if not knowledge_options:
-        return {}
+    """``KNOWLEDGE_OPTIONS`` with the user's changes, checked; empty for the other sources."""
     if source != "knowledge":
-        raise ValueError(f"knowledge_options= applies to source='knowledge' only, got source={source!r}")
-    unknown = sorted(set(knowledge_options) - set(_KNOWLEDGE_KEYS))
+        if knowledge_options:
+            raise ValueError(f"knowledge_options= applies to source='knowledge' only, got source={source!r}")
+        return {}
+    unknown = sorted(set(knowledge_options or {}) - set(_KNOWLEDGE_KEYS))
     if unknown:
         raise ValueError(f"knowledge_options has unknown keys {unknown}; allowed: {list(_KNOWLEDGE_KEYS)}")
-    return dict(knowledge_options)
+    return {**KNOWLEDGE_OPTIONS, **(knowledge_options or {})}
 
 
 def _text_params(source: str, llm_params: dict | None, max_new_tokens: int, knowledge_options: Mapping) -> dict:
     if source == "knowledge":
-        options = {**KNOWLEDGE_OPTIONS, **knowledge_options}
+        options = dict(knowledge_options)
         if options["location"]:  # profiles with the location phrase were stored before the option existed
             del options["location"]
         return {"source": "knowledge", "kb": _kb_version(), **options}
@@ -142,8 +142,7 @@ def _check_source(source: str, allowed: Sequence[str]) -> None:
 def _profile_texts(symbols: list[str], source: str, model, adapter, llm_params, *, max_new_tokens: int,
                    batch_size, store: Store | None, progress, knowledge_options: Mapping) -> dict[str, str]:
     if source == "knowledge":
-        options = {**KNOWLEDGE_OPTIONS, **knowledge_options}
-        return {s: knowledge.knowledge_profile(s, **options) for s in symbols}
+        return {s: knowledge.knowledge_profile(s, **knowledge_options) for s in symbols}
 
     def write(missing: list[str], save) -> None:
         logger.info("writing %d gene profiles (%d cached)", len(missing), len(set(symbols)) - len(missing))
