@@ -8,8 +8,10 @@
     bftbio bench genesets [--data DIR]     gene-set naming baselines beside GeneAgent's answers
     bftbio bench interactions [--data DIR] [--methods ...]   Gene2vec interaction AUROC by embedding source
     bftbio bench perturbation [--data DIR] [--methods ...]   perturbation response on SIMULATED data
+    bftbio bench cells [--datasets ...] [--methods ...]   cell embeddings on real labelled data beside PCA
     bftbio embed GENE ... [--source S] [--out F]   gene embeddings (or --profiles: the texts) as CSV
-    bftbio store info | export FILE | import FILE  the cache of profiles and vectors
+    bftbio store info | check [--repair] | export FILE | import FILE | merge FILE ... --out F
+                                           the cache of profiles and vectors
     bftbio info                            versions, settings and where the defaults come from
 """
 
