@@ -128,6 +128,12 @@ def cell_embeddings(
     "Cell embeddings"); ``remove_pcs=0`` keeps the directions, and ``center=False,
     remove_pcs=0`` is GenePT-w as published.
 
+    On the three real data sets measured there, PCA of the expression separates the labelled
+    cell types better than this embedding does (mean of six clustering and annotation
+    metrics 0.616, 0.766 and 0.214 against 0.593, 0.620 and 0.192), and random gene vectors
+    do about as well as the knowledge vectors. Use it to look at cells through the genes'
+    knowledge, beside ``sc.pp.pca``, not in its place.
+
     Parameters
     ----------
     adata
