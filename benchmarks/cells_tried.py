@@ -43,7 +43,8 @@ None ships; this script keeps the figures behind that decision (docs/embedding.m
    directions of the vectors, chosen on pbmc68k_reduced among ``RANKS`` by the mean of the six
    metrics over seeds 0, 5 and 10. Two controls: random vectors of the same rank on the same
    genes, and random vectors of full rank on the same genes, which keep every direction and
-   so ask what the filter owes to which genes have annotations at all.
+   so ask what the filter does with no knowledge in it (it then only halves each cell's mean
+   over the annotated genes).
 6. **Whitened gene vectors.** The recipe of ``cell_vectors`` (expression weights) on centred
    gene vectors whose directions are all brought to one scale, ``U S (S² + λ)^-½ Wᵀ``, a
    softer and fuller version of removing the top directions. The shrinkage ``λ`` (× the mean
