@@ -77,6 +77,7 @@ K_CONFIRMED, A_CONFIRMED = 15, 0.5
 RANKS = (384, 100, None)  # directions the GO annotation filter keeps; None keeps all
 SHRINKS = (0.0, 0.01, 0.1, 1.0)  # whitening: the ridge added to each squared singular value, x their mean
 CHOICE_SEEDS = (0, 5, 10)
+CHOICE_SET = "pbmc68k_reduced"  # the first data set of the loop: it makes the choices the others reuse
 
 
 def scale(x: np.ndarray) -> np.ndarray:
@@ -197,6 +198,21 @@ def whiten(vectors: np.ndarray, shrink: float) -> np.ndarray:
     return out
 
 
+def choose(choice: list, family: str, representations: dict, labels, dataset: str) -> str:
+    """Score each setting's cell representation over ``CHOICE_SEEDS`` into ``choice``; return the best setting."""
+    from bftbio.tasks import evaluate_cell_embedding
+
+    for setting, rep in representations.items():
+        for seed in CHOICE_SEEDS:
+            choice.append(evaluate_cell_embedding(rep, labels, seed=seed).assign(
+                dataset=dataset, family=family, setting=setting, seed=seed))
+    table = pd.concat(choice)
+    scores = table[table["family"] == family].groupby("setting", sort=False)["value"].mean()
+    print(f"{family}, chosen on {dataset} (mean of six over seeds {CHOICE_SEEDS}): {scores.round(3).to_dict()}",
+          flush=True)
+    return scores.idxmax()
+
+
 def block(x: np.ndarray) -> np.ndarray:
     x = x - x.mean(axis=0)
     return x / np.sqrt((x ** 2).sum(axis=1).mean())
@@ -226,21 +242,7 @@ def main() -> None:
     from bftbio.tasks import evaluate_cell_embedding, random_embeddings
 
     started = time.perf_counter()
-    frames, choice, first = [], [], True
-
-    def choose(family: str, settings: dict, represent) -> object:
-        """Score ``represent(setting)`` for each setting over ``CHOICE_SEEDS`` on this data set; the best wins."""
-        for label, setting in settings.items():
-            rep = represent(setting)
-            for seed in CHOICE_SEEDS:
-                choice.append(evaluate_cell_embedding(rep, labels, seed=seed).assign(
-                    dataset=name, family=family, setting=label, seed=seed))
-        table = pd.concat(choice)
-        scores = table[table["family"] == family].groupby("setting", sort=False)["value"].mean()
-        best = settings[scores.idxmax()]
-        print(f"{family}, chosen on {name} (mean of six over seeds {CHOICE_SEEDS}): {scores.round(3).to_dict()}",
-              flush=True)
-        return best
+    frames, choice = [], []
     for name in ("pbmc68k_reduced", "oligodendroglioma", "wu2020"):
         adata = cell_dataset(name)  # every method sees the top 2,000 highly variable genes, as in bench_cells.py
         if adata.n_vars > 2000:
@@ -270,19 +272,22 @@ def main() -> None:
             methods[f"PCA of expression smoothed as the data confirm, by {source} (K={K_CONFIRMED}, a={A_CONFIRMED})"] = \
                 pca(confirmed_smoothing(x, genes, K_CONFIRMED, A_CONFIRMED))
         annotated = annotation_vectors(list(knowledge.attrs["symbol"]))
-        if first:  # the first data set, pbmc68k_reduced, chooses the rank and the shrinkage
-            chosen_rank = choose("GO annotation filter rank", {str(rank or "all"): rank for rank in RANKS},
-                                 lambda rank: pca(span_filter(scaled, annotated, BETA, rank), scaled=True))
-            chosen_shrink = choose("whitening shrinkage", {str(shrink): shrink for shrink in SHRINKS},
-                                   lambda shrink: cell_vectors(adata.X, whiten(vectors["knowledge"], shrink),
-                                                               weights="expression", center=True, remove_pcs=0)[0])
-            choose("reference: the default recipe", {"top 2 removed": None},
-                   lambda _: cell_vectors(adata.X, vectors["knowledge"], **DEFAULT_RECIPE)[0])
-            first = False
-        rank = chosen_rank or int(np.isfinite(annotated).all(axis=1).sum())
-        for label, genes in {"GO annotation": annotated, "random (same rank, same genes)": random_like(annotated, rank),
-                             "random (full rank, same genes)": random_like(annotated, annotated.shape[1])}.items():
-            keep = None if label.startswith("random (full") else chosen_rank
+        if name == CHOICE_SET:  # the first data set; it chooses the rank and the shrinkage
+            ranks = {str(rank or "all"): rank for rank in RANKS}
+            chosen_rank = ranks[choose(choice, "GO annotation filter rank", {
+                label: pca(span_filter(scaled, annotated, BETA, rank), scaled=True) for label, rank in ranks.items()},
+                labels, name)]
+            shrinks = {str(shrink): shrink for shrink in SHRINKS}
+            chosen_shrink = shrinks[choose(choice, "whitening shrinkage", {
+                label: cell_vectors(adata.X, whiten(vectors["knowledge"], shrink), weights="expression", center=True,
+                                    remove_pcs=0)[0] for label, shrink in shrinks.items()}, labels, name)]
+            choose(choice, "reference: the default recipe",
+                   {"top 2 removed": cell_vectors(adata.X, vectors["knowledge"], **DEFAULT_RECIPE)[0]}, labels, name)
+        same_rank = chosen_rank or int(np.isfinite(annotated).all(axis=1).sum())
+        go_filters = {"GO annotation": (annotated, chosen_rank),
+                      "random (same rank, same genes)": (random_like(annotated, same_rank), chosen_rank),
+                      "random (full rank, same genes)": (random_like(annotated, annotated.shape[1]), None)}
+        for label, (genes, keep) in go_filters.items():
             methods[f"PCA after a {label} filter (b={BETA}, rank {keep or 'all'})"] = \
                 pca(span_filter(scaled, genes, BETA, keep), scaled=True)
         methods["GO annotation vectors, default recipe"] = cell_vectors(adata.X, annotated, **DEFAULT_RECIPE)[0]
